@@ -1,0 +1,1 @@
+"""Training and evaluation data: gathering the allowed sources, held-out crops, random training crops."""
