@@ -3,8 +3,13 @@ finish -> save.
 
 A task never reads or writes files itself: the batch runner (``imggan.pipeline``) decodes each input with
 ``imggan.io``, resolves side inputs such as masks, calls the task's stages and writes the result atomically.
-Images travel as NumPy arrays in OpenCV's channel order (``HxW`` gray, ``HxWx3`` BGR, ``HxWx4`` BGRA), dtype
-``uint8`` or ``uint16``; ``imggan.tensors`` converts them to and from float RGB tensors for models.
+
+What a task sees is normalised so every head handles one kind of array: ``item.image`` is always
+``HxWx3`` BGR (OpenCV's order), dtype ``uint8`` or ``uint16`` (``imggan.tensors`` scales either to float
+RGB in [0, 1] and back). An alpha channel is split off into ``item.alpha`` and re-attached by the runner
+after ``finish`` (resized with the image when the output size differs); a grayscale input is expanded to
+three channels and turned back to one channel on save. A task that wants the alpha for itself (inpaint
+uses it as a mask) reads ``item.alpha`` and may set it to ``None``.
 
 Example:
     >>> import numpy as np
@@ -72,7 +77,8 @@ class Item:
     Attributes:
         source: the input file (``None`` for generated items).
         relative: path relative to the input root, mirrored under ``-o``.
-        image: the decoded image (OpenCV channel order), or ``None`` before load.
+        image: the decoded image, HxWx3 BGR uint8/uint16, or ``None`` before load.
+        alpha: the alpha channel (HxW, same dtype) split off the input, if it had one.
         info: how the source was stored.
         sides: resolved side inputs, e.g. ``{"mask": HxW uint8 array}`` (``None`` when not found).
         output: where the result is written.
@@ -83,6 +89,7 @@ class Item:
     source: Path | None
     relative: Path
     image: np.ndarray | None = None
+    alpha: np.ndarray | None = None
     info: ImageInfo = field(default_factory=ImageInfo)
     sides: dict[str, np.ndarray | None] = field(default_factory=dict)
     output: Path | None = None
@@ -123,11 +130,6 @@ class Task:
             ``item.result``.
         options: extra click options; their values arrive in ``RunContext.options`` by parameter name.
         side_inputs: files paired with each input (masks).
-        keep_alpha: the task handles 4-channel input itself; otherwise alpha is split off before the
-            model and re-attached unchanged (resized to the output size).
-        keep_16bit: the task handles ``uint16`` input itself; otherwise it is converted to 8 bits for the
-            model and the result converted back to 16 bits.
-        output_suffix: appended to the output stem when writing next to inputs is not possible.
         default_model: name of the model used without ``--model``.
     """
 
@@ -139,8 +141,6 @@ class Task:
     finish: FinishFn | None = None
     options: Sequence[click.Parameter] = ()
     side_inputs: Sequence[SideInput] = ()
-    keep_alpha: bool = False
-    keep_16bit: bool = False
     default_model: str | None = None
 
     @property
