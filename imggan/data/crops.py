@@ -73,9 +73,7 @@ class CropSampler:
                 image = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
             for scale in scales:
                 scaled = (
-                    image
-                    if scale == 1.0
-                    else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+                    image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
                 )
                 if min(scaled.shape[:2]) >= crop:
                     self.images.append(scaled)

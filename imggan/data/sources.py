@@ -135,7 +135,10 @@ def fetch(root: Path = DEFAULT_ROOT, plasma: bool = True) -> dict[str, list[str]
                             "licence": "GPL-2+",
                         }
     (root / "SOURCES.json").write_text(json.dumps(sources, indent=2, sort_keys=True) + "\n")
-    return {"train": sorted(p.name for p in train.glob("*.png")), "heldout": sorted(p.name for p in heldout.glob("*.png"))}
+    return {
+        "train": sorted(p.name for p in train.glob("*.png")),
+        "heldout": sorted(p.name for p in heldout.glob("*.png")),
+    }
 
 
 def heldout_crops(
