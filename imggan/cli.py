@@ -29,7 +29,11 @@ started again. An input file is never overwritten.
 
 
 def _echo_error(path: Path, reason: str) -> None:
-    click.echo(f"imggan: failed: {path}: {reason}", err=True)
+    """Name a failed input on stderr (above the progress bar) with its reason."""
+    from tqdm.auto import tqdm
+
+    message = reason if reason.startswith(str(path)) else f"{path}: {reason}"
+    tqdm.write(f"imggan: failed: {message}", file=sys.stderr)
 
 
 def _common_options() -> list[click.Parameter]:
@@ -290,7 +294,8 @@ def data_fetch(root: Path | None, no_plasma: bool) -> None:
     root = root or DEFAULT_ROOT
     result = fetch(root, plasma=not no_plasma)
     click.echo(
-        f"{len(result['train'])} training images in {root / 'train'}, {len(result['heldout'])} held out in {root / 'heldout'}"
+        f"{len(result['train'])} training images in {root / 'train'}, "
+        f"{len(result['heldout'])} held out in {root / 'heldout'}"
     )
 
 

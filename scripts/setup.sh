@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Create .venv with imggan, its first-party heads and the test tools.
+# TORCH_SPEC picks the torch build (default: torch==2.13.0; any torch >= 2.2 works).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -c "import torch" 2>/dev/null || "$VENV/bin/python" -m pip install -q "${TORCH_SPEC:-torch==2.13.0}"
+"$VENV/bin/python" -m pip install -q -e ".[test]" -e plugins/imggan-inpaint -e plugins/imggan-enhance
+echo "imggan installed in $VENV (activate with: . $VENV/bin/activate)"
