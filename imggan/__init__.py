@@ -17,4 +17,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from imggan.hookspecs import hookimpl  # noqa: E402  (plugins write ``@imggan.hookimpl``)
+
+__all__ = ["__version__", "hookimpl"]

@@ -87,14 +87,19 @@ def _common_options() -> list[click.Parameter]:
     ]
 
 
+def _side_dest(name: str) -> str:
+    """The click parameter name of a side input's option (kept apart from the task's own options)."""
+    return "side_" + name.replace("-", "_")
+
+
 def make_task_command(task: Any) -> click.Command:
     """Build ``imggan <task>`` for a registered task."""
     from imggan.io import DEFAULT_MAX_PIXELS
 
     params: list[click.Parameter] = [click.Argument(["inputs"], nargs=-1, required=True, metavar="INPUT...")]
     for side in task.side_inputs:
-        decls = [f"--{side.name}"] + ([side.short] if side.short else [])
-        params.append(click.Option(decls, "side_" + side.name, type=click.Path(path_type=Path), help=side.help))
+        decls = [f"--{side.name}", *([side.short] if side.short else []), _side_dest(side.name)]
+        params.append(click.Option(decls, type=click.Path(path_type=Path), help=side.help))
     params.extend(_common_options())
     params.extend(task.options)
 
@@ -102,7 +107,7 @@ def make_task_command(task: Any) -> click.Command:
         from imggan.pipeline import run_task
 
         inputs = kwargs.pop("inputs")
-        sides = {side.name: kwargs.pop("side_" + side.name) for side in task.side_inputs}
+        sides = {side.name: kwargs.pop(_side_dest(side.name)) for side in task.side_inputs}
         quiet = kwargs.pop("quiet")
         max_pixels = kwargs.pop("max_pixels") or DEFAULT_MAX_PIXELS
         try:
@@ -154,9 +159,10 @@ class ImgganGroup(click.Group):
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
-        from imggan.plugins import get_plugin_manager, get_registry
+        from imggan.plugins import call_each, get_plugin_manager, get_registry
 
-        get_plugin_manager().hook.register_commands(cli=self)
+        # a plugin whose register_commands raises is named on stderr; the CLI and the other plugins still work
+        call_each(get_plugin_manager().hook.register_commands, lambda m: click.echo(f"imggan: {m}", err=True), cli=self)
         for name, task in get_registry().tasks.items():
             if name not in self.commands:
                 self.add_command(make_task_command(task))

@@ -32,43 +32,60 @@ def is_image_file(path: Path) -> bool:
     return path.suffix.lower() in READ_SUFFIXES
 
 
-def _is_sidecar(path: Path, side_inputs: list[SideInput], stems: dict[Path, set[str]]) -> bool:
-    """True when ``path`` looks like another image's side file (``cat_mask.png`` beside ``cat.jpg``).
+def _is_derived(path: Path, suffixes: tuple[str, ...], stems: dict[Path, set[str]]) -> bool:
+    """True when ``path`` is another image's side file or earlier output (``cat_mask.png`` or
+    ``cat_inpaint.png`` beside ``cat.jpg``).
 
     ``stems`` caches the image stems of each folder seen, so a folder is listed once.
     """
-    if not side_inputs:
+    if not suffixes:
         return False
     folder = path.parent
     if folder not in stems:
         stems[folder] = {p.stem for p in folder.iterdir() if is_image_file(p)}
-    for side in side_inputs:
-        for suffix in side.sidecar_suffixes:
-            if path.stem.endswith(suffix) and path.stem[: -len(suffix)] in stems[folder]:
-                return True
-    return False
+    return any(path.stem.endswith(sfx) and path.stem[: -len(sfx)] in stems[folder] for sfx in suffixes)
 
 
 def expand_inputs(
-    inputs: list[str], recursive: bool = False, side_inputs: list[SideInput] | None = None
+    inputs: list[str],
+    recursive: bool = False,
+    side_inputs: list[SideInput] | None = None,
+    output_dir: Path | None = None,
+    output_suffix: str | None = None,
 ) -> list[tuple[Path, Path]]:
     """Expand files, folders and globs into ``(file, relative path)`` pairs, sorted and de-duplicated.
 
     A folder contributes its images (all levels with ``recursive``), relative to the folder; a file or a
-    glob match is relative to its own folder. Sidecar files of ``side_inputs`` are left out.
+    glob match is relative to its own folder. Left out of folders and globs: sidecar files of
+    ``side_inputs``, earlier outputs named ``<stem><output_suffix>`` beside their input, and anything under
+    ``output_dir`` when it lies inside an input folder (so re-runs never feed on their own results).
 
     Raises:
         ImgganError: an argument matches nothing (usage error).
     """
-    side_inputs = side_inputs or []
+    suffixes = tuple(sfx for side in side_inputs or [] for sfx in side.sidecar_suffixes)
+    if output_suffix:
+        suffixes += (output_suffix,)
+    out_root = Path(output_dir).resolve() if output_dir is not None else None
     found: dict[Path, Path] = {}
     stems: dict[Path, set[str]] = {}
+
+    input_roots = {Path(raw).expanduser().resolve() for raw in inputs if Path(raw).expanduser().is_dir()}
+    # an output folder nested inside an input folder holds earlier results, never inputs
+    nested = out_root is not None and any(root in out_root.parents for root in input_roots)
+    skip_root = out_root if nested else None
+
+    def wanted(file: Path) -> bool:
+        if not (file.is_file() and is_image_file(file)) or _is_derived(file, suffixes, stems):
+            return False
+        return skip_root is None or skip_root not in file.resolve().parents
+
     for raw in inputs:
         path = Path(raw).expanduser()
         if path.is_dir():
             pattern = "**/*" if recursive else "*"
             for file in sorted(path.glob(pattern)):
-                if file.is_file() and is_image_file(file) and not _is_sidecar(file, side_inputs, stems):
+                if wanted(file):
                     found.setdefault(file.resolve(), file.relative_to(path))
         elif path.exists():
             found.setdefault(path.resolve(), Path(path.name))
@@ -77,7 +94,7 @@ def expand_inputs(
             if not matches:
                 raise ImgganError(f"no such file, folder or glob match: {raw}")
             for file in matches:
-                if file.is_file() and is_image_file(file) and not _is_sidecar(file, side_inputs, stems):
+                if wanted(file):
                     found.setdefault(file.resolve(), Path(file.name))
     return sorted(((file, rel) for file, rel in found.items()), key=lambda pair: str(pair[1]))
 

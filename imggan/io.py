@@ -178,7 +178,8 @@ def decode_image(
     truncated = _truncation(data)
     if truncated:
         raise ImageReadError(f"{name}: {truncated}")
-    flags = cv2.IMREAD_GRAYSCALE if grayscale else cv2.IMREAD_UNCHANGED
+    # OpenCV applies EXIF orientation itself for IMREAD_GRAYSCALE; we apply it below, for every mode, once.
+    flags = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION if grayscale else cv2.IMREAD_UNCHANGED
     image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if image is None:
         raise ImageReadError(f"{name}: not a readable image (unknown format or corrupt data)")
@@ -229,17 +230,21 @@ def read_mask(
     return binarize_mask(image, size)
 
 
+def mask_gray(image: np.ndarray) -> np.ndarray:
+    """Any decoded mask image -> HxW of the same dtype: the brightest channel (a mask drawn in any colour
+    counts), or for an alpha-only image (no colour anywhere) the transparency (transparent = bright)."""
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 4 and not image[..., :3].any():
+        return np.iinfo(image.dtype).max - image[..., 3]
+    return image[..., :3].max(axis=2)
+
+
 def binarize_mask(image: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
     """Any mask image -> HxW uint8 {0, 255}: gray > 127 (on the 8-bit scale) is a hole."""
     if image.dtype == np.uint16:
         image = (image >> 8).astype(np.uint8)
-    if image.ndim == 3:
-        if image.shape[2] == 4 and not image[..., :3].any():
-            gray = 255 - image[..., 3]
-        else:
-            gray = image[..., :3].max(axis=2)
-    else:
-        gray = image
+    gray = mask_gray(image)
     if size is not None and (gray.shape[1], gray.shape[0]) != tuple(size):
         gray = cv2.resize(gray, tuple(size), interpolation=cv2.INTER_NEAREST)
     return np.where(gray > 127, 255, 0).astype(np.uint8)

@@ -30,7 +30,7 @@ import numpy as np
 
 from imggan.errors import ImgganError
 from imggan.inputs import Job, expand_inputs, find_side_file, parse_shard, plan_outputs, shard_of
-from imggan.io import DEFAULT_MAX_PIXELS, decode_image, read_bytes, write_image
+from imggan.io import DEFAULT_MAX_PIXELS, decode_image, mask_gray, read_bytes, write_image
 from imggan.task import Item, RunContext, Task
 
 
@@ -107,7 +107,7 @@ def load_item(
             item.sides[side.name] = None
             continue
         side_image, _ = decode_image(read_bytes(found), str(found), max_pixels=max_pixels)
-        item.sides[side.name] = side_image
+        item.sides[side.name] = mask_gray(side_image) if side.grayscale else side_image
         item.extra[f"{side.name}_path"] = found
     if task.prepare is not None:
         item = task.prepare(item, ctx)
@@ -298,15 +298,21 @@ def run_task(
         if task not in registry.tasks:
             raise ImgganError(f"unknown task {task!r}; installed: {', '.join(sorted(registry.tasks)) or 'none'}")
         task = registry.tasks[task]
-    pairs = expand_inputs([str(i) for i in inputs], recursive=recursive, side_inputs=list(task.side_inputs))
-    wanted_shard = parse_shard(shard)
-    if wanted_shard is not None:
-        index, count = wanted_shard
-        pairs = [pair for pair in pairs if shard_of(pair[1], count) == index]
     output_path = Path(output) if output is not None else None
     from imggan.io import WRITE_FORMATS
 
     single = output_path is not None and output_path.suffix.lower() in set(WRITE_FORMATS.values()) | {".jpeg"}
+    pairs = expand_inputs(
+        [str(i) for i in inputs],
+        recursive=recursive,
+        side_inputs=list(task.side_inputs),
+        output_dir=None if single else (output_path or Path("imggan-out")),
+        output_suffix=f"_{task.name}",
+    )
+    wanted_shard = parse_shard(shard)
+    if wanted_shard is not None:
+        index, count = wanted_shard
+        pairs = [pair for pair in pairs if shard_of(pair[1], count) == index]
     if single and len(pairs) > 1:
         raise ImgganError(f"-o {output}: several inputs need an output folder, not a file name")
     jobs = plan_outputs(pairs, output_path, task.name, fmt=fmt, single_file_output=single)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -89,7 +89,8 @@ def new_plugin_manager(
 
 
 def collect(pm: pluggy.PluginManager) -> Registry:
-    """Call every ``register_*`` hook and gather the results; a duplicate name keeps the first."""
+    """Call every ``register_*`` hook and gather the results; a duplicate name keeps the first registered
+    (built-ins, then plugins in entry-point name order) and adds a warning."""
     registry = Registry()
 
     def keyed(target: dict[str, Any], kind: str):
@@ -109,13 +110,32 @@ def collect(pm: pluggy.PluginManager) -> Registry:
         registry.models.append(entry)
 
     hook = pm.hook
-    hook.register_tasks(register=keyed(registry.tasks, "task"))
-    hook.register_models(register=register_model)
-    hook.register_stages(register=keyed(registry.stages, "stage"))
-    hook.register_losses(register=keyed(registry.losses, "loss"))
-    hook.register_augmentations(register=keyed(registry.augmentations, "augmentation"))
-    hook.register_recipes(register=keyed(registry.recipes, "recipe"))
+    report = registry.warnings.append
+    call_each(hook.register_tasks, report, register=keyed(registry.tasks, "task"))
+    call_each(hook.register_models, report, register=register_model)
+    call_each(hook.register_stages, report, register=keyed(registry.stages, "stage"))
+    call_each(hook.register_losses, report, register=keyed(registry.losses, "loss"))
+    call_each(hook.register_augmentations, report, register=keyed(registry.augmentations, "augmentation"))
+    call_each(hook.register_recipes, report, register=keyed(registry.recipes, "recipe"))
     return registry
+
+
+def call_each(caller: pluggy.HookCaller, report: Callable[[str], None] | None = None, **kwargs: Any) -> None:
+    """Call each implementation of a hook, built-ins first, then plugins in entry-point name order.
+
+    pluggy itself calls the last registered plugin first; with "first registration wins" that would let any
+    installed plugin silently replace a built-in task or stage of the same name. With ``report``, a plugin
+    whose implementation raises is reported by name (``report(message)``) and the others still run.
+    """
+    for impl in caller.get_hookimpls():
+        if impl.hookwrapper or getattr(impl, "wrapper", False):
+            continue
+        try:
+            impl.function(*(kwargs[name] for name in impl.argnames))
+        except Exception as exc:
+            if report is None:
+                raise
+            report(f"plugin {impl.plugin_name!r} failed in {caller.name}: {type(exc).__name__}: {exc}")
 
 
 _pm: pluggy.PluginManager | None = None
@@ -137,6 +157,8 @@ def get_registry() -> Registry:
     global _registry
     if _registry is None:
         _registry = collect(get_plugin_manager())
+        for warning in _registry.warnings:
+            print(f"imggan: {warning}", file=sys.stderr)
     return _registry
 
 

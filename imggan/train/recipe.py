@@ -76,6 +76,8 @@ class TrainRecipe:
             (safetensors + JSON card) and returns its path.
         options: extra click options for ``imggan train <name>``; values land in the config.
         evaluate: optional ``(G_ema, config) -> {metric: value}`` run at sample time and logged.
+        preview: optional ``(fake, batch) -> NxCxHxW images in [0, 1]`` for the sample grid (default: G's
+            output itself when it is an image batch, a scatter plot when it is 2-D points).
     """
 
     name: str
@@ -92,3 +94,4 @@ class TrainRecipe:
     export: Callable[[nn.Module, dict[str, Any], Path], Path] | None = None
     options: Sequence[click.Parameter] = ()
     evaluate: Callable[[nn.Module, dict[str, Any]], dict[str, float]] | None = None
+    preview: Callable[[torch.Tensor, Batch], torch.Tensor] | None = None

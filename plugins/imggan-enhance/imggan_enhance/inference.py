@@ -1,0 +1,87 @@
+"""Loading shipped/trained models and running them over float tensors, tiled when the image is large.
+
+Example:
+    >>> import torch
+    >>> from imggan_enhance.inference import auto_tile
+    >>> auto_tile(256, 256, None), auto_tile(4000, 3000, None), auto_tile(4000, 3000, 256)
+    (None, 512, 256)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from imggan.weights import ModelEntry, load_weights
+
+AUTO_TILE_PIXELS = 1024 * 1024  # inputs larger than this run in tiles ...
+AUTO_TILE = 512  # ... of this side (bounded memory, seamless blending in imggan.tiling)
+OVERLAP = 32
+
+
+@dataclass
+class LoadedModel:
+    """A network ready for inference, with the card it came from."""
+
+    net: nn.Module
+    card: dict[str, Any] = field(default_factory=dict)
+    name: str = ""
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    @property
+    def scale(self) -> int:
+        """Upscaling factor (1 for the denoiser)."""
+        return int(getattr(self.net, "scale", 1))
+
+    @property
+    def multiple(self) -> int:
+        """Side multiple the network pads to internally (tiles are cut to it)."""
+        return int(getattr(self.net, "multiple", 1))
+
+
+def load_entry(entry: ModelEntry, device: torch.device | str = "cpu") -> LoadedModel:
+    """Build the network a card describes and load its weights (safetensors only)."""
+    from imggan_enhance.models import build_model
+
+    tensors, card = load_weights(Path(entry.path))
+    if "arch" not in card or "name" not in card.get("arch", {}):
+        from imggan.errors import ModelNotFoundError
+
+        raise ModelNotFoundError(f"{entry.path}: its JSON card has no 'arch' entry; cannot build the network")
+    net = build_model(card["arch"])
+    net.load_state_dict(tensors)
+    device = torch.device(device)
+    net.eval().requires_grad_(False).to(device)
+    return LoadedModel(net=net, card=card, name=entry.name, device=device)
+
+
+def auto_tile(height: int, width: int, tile: int | None) -> int | None:
+    """The tile side to use: ``tile`` when given, else :data:`AUTO_TILE` for large inputs, else ``None``."""
+    if tile:
+        return int(tile)
+    return AUTO_TILE if height * width > AUTO_TILE_PIXELS else None
+
+
+def run(model: LoadedModel, x: torch.Tensor, tile: int | None = None, **kwargs: Any) -> torch.Tensor:
+    """Apply the model to ``x`` (``N x 3 x H x W`` in [0, 1]); tiled with overlap when ``tile`` applies.
+
+    Keyword arguments (e.g. ``sigma``) are passed to the network. The output is clamped to [0, 1].
+    """
+    x = x.to(model.device)
+    side = auto_tile(x.shape[-2], x.shape[-1], tile)
+
+    def fn(t: torch.Tensor) -> torch.Tensor:
+        return model.net(t, **kwargs)
+
+    with torch.inference_mode():
+        if side is None or (x.shape[-2] <= side and x.shape[-1] <= side):
+            y = fn(x)
+        else:
+            from imggan.tiling import tiled_apply
+
+            y = tiled_apply(fn, x, tile=side, overlap=OVERLAP, scale=model.scale, multiple=model.multiple)
+    return y.clamp_(0, 1)

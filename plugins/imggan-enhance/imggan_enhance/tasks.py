@@ -1,0 +1,150 @@
+"""The ``denoise`` and ``upscale`` tasks run by the core's batch runner (``imggan denoise|upscale``).
+
+Items arrive as ``HxWx3`` BGR uint8/uint16 (the runner splits off alpha and expands gray); the tasks return
+images of the same dtype: the same size for denoise, ``scale`` x the size for upscale.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import numpy as np
+
+from imggan.task import Item, RunContext, Task
+
+DENOISE_HELP = """Remove Gaussian-like noise from photos (blind, or with a --sigma hint).
+
+\b
+The shipped model handles noise levels 0-50 (8-bit scale) without being told the level; --sigma N
+(the noise standard deviation on the 8-bit scale, also for 16-bit files) tells it the level instead.
+Large images run in overlapping tiles (--tile N to choose the side).
+"""
+
+UPSCALE_HELP = """Upscale images x2 or x4 (super-resolution), output exactly scale x the input size.
+
+\b
+Models: the default is PSNR-oriented (faithful, slightly soft); --model sharp is fine-tuned adversarially
+for crisper texture. Alpha channels are upscaled separately (bicubic). Large images run in tiles.
+"""
+
+
+def _registry_entries() -> list[Any]:
+    from imggan.plugins import get_registry
+
+    return list(get_registry().models)
+
+
+def _load(task: str, name: str | None, ctx: RunContext) -> Any:
+    from imggan.weights import resolve_model
+
+    from imggan_enhance.inference import load_entry
+
+    entry = resolve_model(task, name, _registry_entries())
+    return load_entry(entry, ctx.device)
+
+
+def _to_tensor(items: list[Item]) -> tuple[Any, np.dtype]:
+    from imggan.tensors import images_to_tensor
+
+    dtype = items[0].image.dtype
+    return images_to_tensor([item.image for item in items]), dtype
+
+
+def _to_images(y: Any, dtype: np.dtype) -> list[np.ndarray]:
+    from imggan.tensors import tensor_to_images
+
+    return tensor_to_images(y.cpu(), dtype)
+
+
+def load_denoiser(ctx: RunContext) -> Any:
+    """The denoiser named by ``--model`` (default: the shipped one)."""
+    loaded = _load("denoise", ctx.model, ctx)
+    if loaded.card.get("arch", {}).get("name") != "denoise-unet":
+        from imggan.errors import ImgganError
+
+        raise ImgganError(f"model {loaded.name!r} is not a denoiser (arch {loaded.card.get('arch')})")
+    return loaded
+
+
+def process_denoise(model: Any, items: list[Item], ctx: RunContext) -> list[np.ndarray]:
+    """Denoise a batch of same-size items."""
+    from imggan_enhance.inference import run
+
+    x, dtype = _to_tensor(items)
+    sigma = ctx.options.get("sigma")
+    if sigma is not None and not 0 <= float(sigma) <= 255:
+        from imggan.errors import ImgganError
+
+        raise ImgganError(f"--sigma {sigma}: give the noise level on the 8-bit scale, 0-255 (trained 0-50)")
+    y = run(model, x, ctx.tile, sigma=None if sigma is None else float(sigma))
+    return _to_images(y, dtype)
+
+
+def upscale_model_name(model: str | None, scale: int) -> str | None:
+    """Map ``--model`` + ``--scale`` to a registered name: ``None`` -> ``x4``/``x2``; ``sharp`` -> ``sharp``
+    at x4 and ``sharp-x2`` at x2; anything else (a path or another name) is passed through."""
+    if model is None or model == "default":
+        return f"x{scale}"
+    if model == "sharp" and scale == 2:
+        return "sharp-x2"
+    return model
+
+
+def load_upscaler(ctx: RunContext) -> Any:
+    """The upscaler for ``--scale`` and ``--model``; errors when the weights' scale differs."""
+    from imggan.errors import ImgganError
+
+    scale = int(ctx.options.get("scale") or 4)
+    loaded = _load("upscale", upscale_model_name(ctx.model, scale), ctx)
+    if loaded.scale != scale:
+        raise ImgganError(f"model {loaded.name!r} upscales x{loaded.scale}, but --scale {scale} was asked for")
+    return loaded
+
+
+def process_upscale(model: Any, items: list[Item], ctx: RunContext) -> list[np.ndarray]:
+    """Upscale a batch of same-size items by the model's scale."""
+    from imggan_enhance.inference import run
+
+    x, dtype = _to_tensor(items)
+    return _to_images(run(model, x, ctx.tile), dtype)
+
+
+def denoise_task() -> Task:
+    """``imggan denoise INPUT... [--sigma N]``."""
+    return Task(
+        name="denoise",
+        help=DENOISE_HELP,
+        load=load_denoiser,
+        process=process_denoise,
+        options=[
+            click.Option(
+                ["--sigma", "--strength", "sigma"],
+                type=click.FloatRange(0, 255),
+                default=None,
+                help="Noise level hint (std. dev. on the 8-bit scale, e.g. 25); default: blind.",
+            )
+        ],
+        default_model="default",
+    )
+
+
+def upscale_task() -> Task:
+    """``imggan upscale INPUT... [-s 2|4] [--model sharp]``."""
+    return Task(
+        name="upscale",
+        help=UPSCALE_HELP,
+        load=load_upscaler,
+        process=process_upscale,
+        options=[
+            click.Option(
+                ["-s", "--scale", "scale"],
+                type=click.Choice(["2", "4"]),
+                default="4",
+                show_default=True,
+                callback=lambda _ctx, _param, value: int(value),
+                help="Upscaling factor.",
+            )
+        ],
+        default_model="x4",
+    )

@@ -1,0 +1,181 @@
+"""``imggan train inpaint``: the :class:`~imggan.train.recipe.TrainRecipe` of the inpainting head.
+
+Batches are random multi-scale photo crops (:class:`imggan.data.crops.CropSampler`) with a synthetic hole
+mask each (:func:`imggan_inpaint.masks.training_mask`: strokes, rectangles, blobs; 5-50% of the area). On
+the training device each batch gets a light kornia colour augmentation and its classical fill, so the
+generator learns the residual the fill leaves. The discriminator sees images with the hole mask as a
+fourth channel.
+
+Example:
+    >>> from imggan_inpaint.recipe import build_recipe
+    >>> recipe = build_recipe()
+    >>> recipe.name, sorted(recipe.losses)
+    ('inpaint', ['hole_grad', 'hole_l1'])
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from imggan_inpaint.fill import pyramid_fill
+from imggan_inpaint.masks import training_mask
+from imggan_inpaint.model import ARCH_NAME, InpaintGenerator, PatchDiscriminator, build_generator
+
+DEFAULTS: dict[str, Any] = {
+    "crop": 128,
+    "scales": [1.0, 0.5, 0.25],
+    "batch_size": 8,
+    "steps": 20000,
+    "lr_g": 2e-4,
+    "lr_d": 2e-4,
+    "betas": [0.5, 0.99],
+    "gan_loss": "hinge",
+    "threads": 1,
+    "grad_clip": 0.5,
+    "ema_beta": 0.999,
+    "widths": [32, 64, 96],
+    "blocks": 4,
+    "fourier": True,
+    "fill_iterations": 8,
+    "d_width": 32,
+    "mask_coverage": [0.05, 0.5],
+}
+
+
+def _data_dir(config: dict[str, Any]) -> Path:
+    for key in ("data", "data_dir"):
+        if config.get(key):
+            return Path(config[key]).expanduser()
+    from imggan.data.sources import DEFAULT_ROOT
+
+    return DEFAULT_ROOT / "train"
+
+
+def make_batches(config: dict[str, Any], seed: int) -> Iterator[dict[str, torch.Tensor]]:
+    """Endless CPU batches ``{"target": Bx3xHxW in [0, 1], "hole": Bx1xHxW in {0, 1}}``.
+
+    Draws only from its own seeded generators (crops and masks), saved by the trainer for exact resume.
+    """
+    from imggan.data.crops import CropSampler
+
+    cfg = {**DEFAULTS, **{k: v for k, v in config.items() if v is not None}}
+    crop, batch_size = int(cfg["crop"]), int(cfg["batch_size"])
+    sampler = CropSampler(_data_dir(cfg), crop=crop, scales=tuple(cfg["scales"]), seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    coverage = tuple(cfg["mask_coverage"])
+
+    def draw() -> dict[str, torch.Tensor]:
+        target = sampler.batch(batch_size)
+        masks = np.stack([training_mask(crop, crop, rng, coverage) for _ in range(batch_size)])
+        return {"target": target, "hole": torch.from_numpy(masks > 0).float()[:, None]}
+
+    try:
+        from imggan.train.data import StatefulBatches
+    except ImportError:  # an older core: a plain generator
+        return iter(draw, None)
+    return StatefulBatches(draw, [sampler.rng, rng])
+
+
+_JIGGLE: nn.Module | None = None
+
+
+def prepare_batch(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    """On the device: colour augmentation (kornia) and the classical fill of each hole."""
+    global _JIGGLE
+    import kornia.augmentation as K
+
+    if _JIGGLE is None:
+        _JIGGLE = K.ColorJiggle(0.1, 0.1, 0.15, 0.02, p=0.5)
+    target = batch["target"].to(device, non_blocking=True)
+    hole = batch["hole"].to(device, non_blocking=True)
+    with torch.no_grad():
+        target = _JIGGLE.to(device)(target).clamp(0, 1)
+        filled = pyramid_fill(target * (1 - hole), hole, iterations=DEFAULTS["fill_iterations"])
+    return {"target": target, "hole": hole, "filled": filled}
+
+
+def generate(generator: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The generator's completion of the batch (known pixels copied from the target)."""
+    return generator(batch["target"], batch["hole"], batch.get("filled"))
+
+
+def condition(batch: dict[str, torch.Tensor], images: torch.Tensor) -> torch.Tensor:
+    """What the discriminator sees: the image with the hole mask as a fourth channel."""
+    return torch.cat([images, batch["hole"]], 1)
+
+
+def build_discriminator(config: dict[str, Any]) -> nn.Module:
+    """Spectral-norm PatchGAN over image + mask."""
+    return PatchDiscriminator(width=int({**DEFAULTS, **config}["d_width"]))
+
+
+def build(config: dict[str, Any]) -> InpaintGenerator:
+    """The generator for ``config`` (defaults filled in)."""
+    return build_generator({**DEFAULTS, **config})
+
+
+def model_card(generator: InpaintGenerator, config: dict[str, Any], extra: dict[str, Any] | None = None) -> dict:
+    """The JSON card of an exported generator."""
+    card: dict[str, Any] = {
+        "task": "inpaint",
+        "arch": {"name": ARCH_NAME, **generator.config},
+        "parameters": int(sum(p.numel() for p in generator.parameters())),
+        "sources": _sources(),
+        "config": {k: v for k, v in config.items() if _jsonable(v)},
+        "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    card.update(extra or {})
+    return card
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _sources() -> dict[str, Any]:
+    from imggan.data.sources import DEFAULT_ROOT
+
+    path = DEFAULT_ROOT / "SOURCES.json"
+    if path.is_file():
+        return {k: v for k, v in json.loads(path.read_text()).items() if not k.startswith("heldout/")}
+    return {}
+
+
+def export(generator: nn.Module, config: dict[str, Any], run_dir: Path) -> Path:
+    """Write the (EMA) generator as ``RUN/export/inpaint.safetensors`` + card; returns the path."""
+    from imggan.weights import save_weights
+
+    path = Path(run_dir) / "export" / "inpaint.safetensors"
+    save_weights(path, generator.state_dict(), model_card(generator, config))
+    return path
+
+
+def build_recipe() -> Any:
+    """The ``inpaint`` training recipe for the core trainer."""
+    from imggan.train.recipe import TrainRecipe
+
+    return TrainRecipe(
+        name="inpaint",
+        help="Train the inpainting generator (residual over a classical fill) on random crops and masks.",
+        build_generator=build,
+        build_discriminator=build_discriminator,
+        make_batches=make_batches,
+        generate=generate,
+        prepare_batch=prepare_batch,
+        condition=condition,
+        losses={"hole_l1": 1.0, "hole_grad": 0.5},
+        defaults=dict(DEFAULTS),
+        export=export,
+    )

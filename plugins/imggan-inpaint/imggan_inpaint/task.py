@@ -1,0 +1,95 @@
+"""The ``inpaint`` task: ``imggan inpaint INPUT... [-m FILE|DIR] [--invert-mask] [--dilate PX] [-o PATH]``.
+
+Mask resolution, per input: ``--mask`` (a file for every image, or a folder paired by stem), else a sidecar
+``<stem>_mask.png`` / ``<stem>.mask.png`` (found by the core's runner), else the image's alpha channel
+(transparent = hole; the output is then opaque), else a :class:`~imggan.errors.MaskError` that fails this
+file only. Masks of another size are resized (nearest) and thresholded at 127.
+
+Example (CLI):
+    imggan inpaint photo.jpg -m photo_mask.png -o filled.png
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import numpy as np
+
+from imggan.errors import MaskError
+from imggan.task import Item, RunContext, SideInput, Task
+
+HELP = """Fill masked holes in photos with the shipped inpainting GAN.
+
+\b
+White mask pixels are filled; every other pixel is kept bit for bit:
+  imggan inpaint photo.jpg -m photo_mask.png -o filled.png
+  imggan inpaint photos/ -m masks/ -o out/        (masks paired by stem)
+Without --mask, a sidecar <stem>_mask.png or <stem>.mask.png is used, else the alpha channel
+(transparent = hole). Large photos are worked on in crops around each hole.
+"""
+
+
+def _prepare(item: Item, ctx: RunContext) -> Item:
+    """Resolve the item's hole (mask, sidecar or alpha) and keep it in ``item.extra["hole"]``."""
+    from imggan_inpaint.api import hole_from_mask
+
+    mask = item.sides.get("mask")
+    if mask is None and item.alpha is not None:
+        peak = np.iinfo(item.alpha.dtype).max if item.alpha.dtype.kind == "u" else 1.0
+        mask = (item.alpha < peak / 2).astype(np.uint8) * 255
+        item.alpha = None  # the transparent area is filled: the result is opaque
+    if mask is None:
+        where = item.source if item.source is not None else "image"
+        raise MaskError(
+            f"{where}: no mask found: pass -m/--mask FILE|DIR, put a <stem>_mask.png beside the image, "
+            "or give it an alpha channel (transparent = hole)"
+        )
+    opts = ctx.options
+    item.extra["hole"] = hole_from_mask(
+        mask, item.image.shape[:2], bool(opts.get("invert_mask", False)), int(opts.get("dilate", 0) or 0)
+    )
+    return item
+
+
+def _load(ctx: RunContext) -> Any:
+    from imggan_inpaint.api import load_model
+
+    return load_model(ctx.model, ctx.device)
+
+
+def _process(model: Any, items: list[Item], ctx: RunContext) -> list[np.ndarray]:
+    from imggan_inpaint.api import inpaint_bgr
+
+    max_side = int(ctx.options.get("max_side") or ctx.tile or 1024)
+    return [inpaint_bgr(model, item.image, item.extra["hole"], max_side=max_side) for item in items]
+
+
+TASK = Task(
+    name="inpaint",
+    help=HELP,
+    load=_load,
+    process=_process,
+    prepare=_prepare,
+    options=(
+        click.Option(["--invert-mask"], is_flag=True, help="Black mask pixels are the hole instead of white."),
+        click.Option(["--dilate"], type=click.IntRange(0, 256), default=0, metavar="PX", help="Grow holes by PX."),
+        click.Option(
+            ["--max-side"],
+            type=click.IntRange(64, 8192),
+            default=1024,
+            show_default=True,
+            metavar="PX",
+            help="Largest crop the network sees; bigger photos are worked on around each hole.",
+        ),
+    ),
+    side_inputs=(
+        SideInput(
+            "mask",
+            help="Mask image (white = hole) for every input, or a folder of masks paired by stem.",
+            short="-m",
+            sidecar_suffixes=("_mask", ".mask"),
+        ),
+    ),
+    default_model="inpaint-small",
+)
