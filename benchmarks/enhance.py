@@ -83,8 +83,12 @@ def bench_denoise(crops, args) -> list[dict]:
 
     add("noisy input", noisy, len(crops), 0.0)
     nlm = [cv2.fastNlMeansDenoisingColored(n, None, 20, 20, 7, 21) for n in noisy]
-    add("OpenCV fastNlMeansDenoisingColored (h=20)", nlm, len(crops),
-        timed(lambda: cv2.fastNlMeansDenoisingColored(noisy[0], None, 20, 20, 7, 21), args.repeat))
+    add(
+        "OpenCV fastNlMeansDenoisingColored (h=20)",
+        nlm,
+        len(crops),
+        timed(lambda: cv2.fastNlMeansDenoisingColored(noisy[0], None, 20, 20, 7, 21), args.repeat),
+    )
     model = args.denoise_model
     ours = [denoise(n, model=model) for n in noisy]
     ms = timed(lambda: denoise(noisy[0], model=model), args.repeat)
@@ -123,12 +127,22 @@ def bench_upscale(crops, args, scale: int) -> list[dict]:
     def add(method, outputs, ms):
         rows.append({"method": method, "n": len(outputs), **scores(list(zip(crops, outputs, strict=True))), "ms": ms})
 
-    rows.append({"method": "original (reference)", "n": len(crops), "psnr": float("inf"), "ssim": 1.0,
-                 "grad": float(np.mean([__import__("imggan.metrics").metrics.gradient_magnitude(c).mean()
-                                        for c in crops])), "ms": 0.0})
+    rows.append(
+        {
+            "method": "original (reference)",
+            "n": len(crops),
+            "psnr": float("inf"),
+            "ssim": 1.0,
+            "grad": float(np.mean([__import__("imggan.metrics").metrics.gradient_magnitude(c).mean() for c in crops])),
+            "ms": 0.0,
+        }
+    )
     for name, flag in (("bicubic (OpenCV)", cv2.INTER_CUBIC), ("Lanczos (OpenCV)", cv2.INTER_LANCZOS4)):
-        add(name, [cv2.resize(lr, size, interpolation=flag) for lr in lows],
-            timed(lambda flag=flag: cv2.resize(lows[0], size, interpolation=flag), args.repeat))
+        add(
+            name,
+            [cv2.resize(lr, size, interpolation=flag) for lr in lows],
+            timed(lambda flag=flag: cv2.resize(lows[0], size, interpolation=flag), args.repeat),
+        )
     models = [("default", args.x2_model if scale == 2 else args.upscale_model)]
     if scale == 4:
         models.append(("sharp", args.sharp_model or "sharp"))
@@ -138,16 +152,26 @@ def bench_upscale(crops, args, scale: int) -> list[dict]:
         except Exception as exc:  # a model not shipped yet
             print(f"upscale x{scale} {label}: {exc}", file=sys.stderr)
             continue
-        add(f"imggan upscale x{scale} ({label})", outs, timed(lambda m=model: upscale(lows[0], scale=scale, model=m),
-                                                            args.repeat))
+        add(
+            f"imggan upscale x{scale} ({label})",
+            outs,
+            timed(lambda m=model: upscale(lows[0], scale=scale, model=m), args.repeat),
+        )
     return rows
 
 
 def table(title: str, rows: list[dict]) -> str:
     """A markdown table of ``rows``."""
-    lines = [f"### {title}", "", "| method | crops | PSNR dB | SSIM | mean grad | ms / image |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"### {title}",
+        "",
+        "| method | crops | PSNR dB | SSIM | mean grad | ms / image |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['method']} | {r['n']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['grad']:.1f} | {r['ms']:.1f} |")
+        lines.append(
+            f"| {r['method']} | {r['n']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['grad']:.1f} | {r['ms']:.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -171,8 +195,10 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     crops = [c for _, c in heldout_crops(count=args.count, size=256, seed=0)]
-    header = (f"Machine: {machine()}; torch {torch.__version__}, {args.threads} threads; {len(crops)} held-out "
-              f"256x256 crops (seed 0); 8-bit RGB, whole image, no border crop.")
+    header = (
+        f"Machine: {machine()}; torch {torch.__version__}, {args.threads} threads; {len(crops)} held-out "
+        f"256x256 crops (seed 0); 8-bit RGB, whole image, no border crop."
+    )
     print(header + "\n")
     results: dict[str, object] = {"machine": machine(), "threads": args.threads, "crops": len(crops)}
     if args.only in (None, "denoise"):

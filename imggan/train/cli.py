@@ -34,21 +34,32 @@ def _common_params() -> list[click.Parameter]:
     return [
         click.Option(["--data"], type=path, help="Training data folder."),
         click.Option(["--out", "out"], type=path, help="Run folder: checkpoints, logs, samples, the model."),
-        click.Option(["--config", "config_file"], type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="TOML config (any key below, and [losses])."),
+        click.Option(
+            ["--config", "config_file"],
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="TOML config (any key below, and [losses]).",
+        ),
         click.Option(["--steps"], type=click.IntRange(1), help="Total optimizer steps."),
         click.Option(["--batch-size"], type=click.IntRange(1), help="Samples per process and micro-batch."),
         click.Option(["--loss", "loss"], metavar="TERM=W,...", help="Generator objective, e.g. adv=1,l1=10."),
-        click.Option(["--set", "sets"], multiple=True, metavar="KEY=VALUE",
-                     help="Any config key (value read as TOML), e.g. --set gan_loss=hinge."),
+        click.Option(
+            ["--set", "sets"],
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Any config key (value read as TOML), e.g. --set gan_loss=hinge.",
+        ),
         click.Option(["--resume"], is_flag=True, help="Continue from the run's newest checkpoint."),
-        click.Option(["--init"], type=click.Path(exists=True, dir_okay=False),
-                     help="Initialise G from these .safetensors weights (fine-tuning)."),
+        click.Option(
+            ["--init"],
+            type=click.Path(exists=True, dir_okay=False),
+            help="Initialise G from these .safetensors weights (fine-tuning).",
+        ),
         click.Option(["--device"], help="auto, cpu, cuda or cuda:N."),
         click.Option(["--seed"], type=int, help="Random seed."),
         click.Option(["--dry-run"], is_flag=True, help="Build, run two steps, print a summary; write nothing."),
-        click.Option(["--export", "export_only"], is_flag=True,
-                     help="Only export the model from the newest checkpoint of --out."),
+        click.Option(
+            ["--export", "export_only"], is_flag=True, help="Only export the model from the newest checkpoint of --out."
+        ),
         click.Option(["--quiet"], is_flag=True, help="No progress bar."),
     ]
 

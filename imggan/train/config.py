@@ -58,8 +58,10 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "guard_every": 50,  # snapshot interval of the NaN/inf guard
     "guard_lr_factor": 0.5,  # learning rates are multiplied by this on each rollback
     "guard_max_rollbacks": 8,  # then the run stops with an error instead of looping
-    "check_every": 1,  # steps between finiteness/interrupt checks (a device sync)
+    "check_every": "auto",  # steps between finiteness/interrupt checks, a device sync (auto: 1 CPU, 10 CUDA)
     "threads": 0,  # torch CPU threads (0 = torch's choice)
+    "prefetch": "auto",  # batches drawn ahead in a thread (auto: 2 on CUDA, 0 on CPU)
+    "find_unused": False,  # DDP find_unused_parameters
     "init": None,  # .safetensors to initialise G from (fine-tuning)
     "progress": True,
     "tensorboard": True,

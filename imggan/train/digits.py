@@ -29,14 +29,16 @@ if TYPE_CHECKING:
     from torch import Tensor, nn
 
 DEFAULTS: dict[str, Any] = {
-    "steps": 3000,
-    "batch_size": 128,  # as in the article
+    "steps": 5000,
+    "batch_size": 64,  # the article used 128; 64 fresh batches a step train faster on 1797 images
     "z_dim": 100,  # the article's noise_dim
-    "lr_g": 2e-4,
-    "lr_d": 2e-4,
-    "betas": [0.5, 0.999],
+    "lr_g": 1e-3,
+    "lr_d": 1e-3,
+    "betas": [0.5, 0.99],
+    "r1_gamma": 1.0,  # lazy R1: without it the article's MLPs collapse onto one or two digits
+    "r1_every": 4,
     "ema_beta": 0.995,
-    "sample_every": 500,
+    "sample_every": 1000,
     "sample_count": 64,
     "ckpt_every": 1000,
     "log_every": 50,

@@ -218,6 +218,8 @@ class Trainer:
         # Distributed wrappers and compilation.
         self.G_train: nn.Module = self.G
         self.D_train: nn.Module | None = self.D
+        self._g_ddp: Any = None  # the DDP wrappers, for no_sync() during gradient accumulation
+        self._d_ddp: Any = None
         if self.info.enabled:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -225,6 +227,7 @@ class Trainer:
             self.G_train = DDP(self.G, device_ids=ids, find_unused_parameters=bool(config.get("find_unused")))
             if self.D is not None:
                 self.D_train = DDP(self.D, device_ids=ids, find_unused_parameters=bool(config.get("find_unused")))
+            self._g_ddp, self._d_ddp = self.G_train, self.D_train
         self.D_g = self.D  # D as used inside the G step (no DDP reducer, frozen weights)
         if config.get("compile"):
             self.G_train = torch.compile(self.G_train)
@@ -243,7 +246,8 @@ class Trainer:
         self.aug_p = 0.0
         if self.augment is not None:
             fixed = config.get("augment_p")
-            if fixed is None and float(config.get("ada_target") or 0) > 0:
+            target = config.get("ada_target")
+            if fixed is None and target not in (None, False) and float(target) != 0.0:
                 self.ada = AdaController(
                     float(config["ada_target"]), int(config["ada_interval"]), float(config["ada_kimg"])
                 )
@@ -260,6 +264,11 @@ class Trainer:
         )
         self.sample_batch: dict[str, Any] | None = None
 
+        check = config.get("check_every", "auto")
+        if check is None or (isinstance(check, str) and check.lower() == "auto"):
+            check = 10 if device.type == "cuda" else 1
+        self.check_every = max(1, int(check))
+
         self.step = 0
         self.lr_scale = 1.0
         self.rollbacks = 0
@@ -268,19 +277,46 @@ class Trainer:
 
     # ----------------------------------------------------------------------------------------- helpers
     def _reset_accumulators(self) -> None:
-        self.sums: dict[str, Tensor] = {}
-        self.counts: dict[str, int] = {}
+        self.history: list[tuple[list[str], Tensor]] = []  # per step: names and values of everything logged
+        self._checked: list[tuple[str, Tensor]] = []
+        self._unchecked: list[tuple[str, Tensor]] = []
         self.finite = torch.ones((), dtype=torch.bool, device=self.device)
-        self.ada_signs = torch.zeros(2, device=self.device)
+        self.ada_sign_sum = torch.zeros((), device=self.device)
+        self.ada_count = 0.0
         self.interval_start = time.perf_counter()
         self.interval_steps = 0
 
     def _record(self, key: str, value: Tensor, check: bool = True) -> None:
-        value = value.detach().float()
-        self.sums[key] = self.sums[key] + value if key in self.sums else value
-        self.counts[key] = self.counts.get(key, 0) + 1
-        if check:
-            self.finite &= torch.isfinite(value)
+        """Remember a scalar for the log; ``check`` ones also feed the NaN/inf guard (no sync here)."""
+        (self._checked if check else self._unchecked).append((key, value.detach().float().reshape(())))
+
+    def _end_step(self) -> None:
+        """Stack the step's scalars into one tensor (a handful of kernels, no host sync)."""
+        pairs = self._checked + self._unchecked
+        if not pairs:
+            return
+        values = torch.stack([v for _, v in pairs])
+        if self._checked:
+            self.finite &= torch.isfinite(values[: len(self._checked)]).all()
+        self.history.append(([k for k, _ in pairs], values))
+        self._checked, self._unchecked = [], []
+
+    def _means(self) -> dict[str, float]:
+        """Mean of every logged scalar since the last log (over steps and, under torchrun, ranks)."""
+        if not self.history:
+            return {}
+        flat = torch.cat([values for _, values in self.history])
+        if self.info.enabled:
+            flat = dist_utils.all_reduce_sum(flat) / self.info.world_size
+        sums: dict[str, float] = {}
+        counts: dict[str, int] = {}
+        numbers = iter(flat.tolist())
+        for keys, _ in self.history:
+            for key in keys:
+                sums[key] = sums.get(key, 0.0) + next(numbers)
+                counts[key] = counts.get(key, 0) + 1
+        self.history = []
+        return {key: sums[key] / counts[key] for key in sorted(sums)}
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.amp_dtype is None:
@@ -354,7 +390,7 @@ class Trainer:
         n = len(micro)
         for i, batch in enumerate(micro):
             sync = i == n - 1 or not self.info.enabled
-            no_sync = contextlib.nullcontext() if sync else self.D_train.no_sync()  # type: ignore[operator]
+            no_sync = contextlib.nullcontext() if sync else self._d_ddp.no_sync()
             with no_sync:
                 with self._autocast():
                     if keep_fakes:
@@ -371,7 +407,9 @@ class Trainer:
                             logits = logits[0]
                         l_real, l_fake = logits.float().chunk(2)
                     else:
-                        l_real, l_fake = (call_discriminator(self.D_train, x, False)[0].float() for x in (real_in, fake_in))
+                        l_real, l_fake = (
+                            call_discriminator(self.D_train, x, False)[0].float() for x in (real_in, fake_in)
+                        )
                 loss = self.gan.d_loss(l_real, l_fake)
                 self._record("d/adv", loss)
                 if self.gan.gradient_penalty:
@@ -387,7 +425,8 @@ class Trainer:
                 self._record("d/fake", l_fake.mean())
                 self._record("d/acc", d_accuracy(l_real, l_fake, self.gan.threshold))
                 if self.ada is not None:
-                    self.ada_signs += torch.stack([l_real.detach().sign().sum(), torch.tensor(float(l_real.numel()), device=self.device)])
+                    self.ada_sign_sum += l_real.detach().sign().sum()
+                    self.ada_count += float(l_real.numel())
                 self._backward(loss / n, self.scaler_d)
         self._optimizer_step(self.opt_d, self.D, self.scaler_d, "d")
         return fakes if keep_fakes else None
@@ -405,7 +444,7 @@ class Trainer:
         want_features = self.d_features and any(name != "adv" for name in self.terms)
         for i, batch in enumerate(micro):
             sync = i == n - 1 or not self.info.enabled
-            no_sync = contextlib.nullcontext() if sync else self.G_train.no_sync()  # type: ignore[operator]
+            no_sync = contextlib.nullcontext() if sync else self._g_ddp.no_sync()
             with no_sync:
                 with self._autocast():
                     fake = fakes[i] if fakes is not None else self.recipe.generate(self.G_train, batch)
@@ -451,6 +490,7 @@ class Trainer:
         if self.D is not None:
             fakes = self._d_step(micro, keep_fakes=len(micro) == 1)
         self._g_step(micro, fakes)
+        self._end_step()
         beta = float(self.config.get("ema_beta") or 0.0)
         update_ema(self.G_ema, self.G, ema_beta(self.step, beta, float(self.config.get("ema_rampup") or 0.0)))
         self.step += 1
@@ -461,7 +501,9 @@ class Trainer:
     # --------------------------------------------------------------------------------- checks & logs
     def _check(self, stop: StopRequest | None) -> tuple[bool, bool]:
         """Sync point: (all finite on all ranks, stop requested on any rank)."""
-        flags = torch.stack([(~self.finite).float(), torch.tensor(float(bool(stop and stop.requested)), device=self.device)])
+        flags = torch.stack(
+            [(~self.finite).float(), torch.tensor(float(bool(stop and stop.requested)), device=self.device)]
+        )
         dist_utils.all_reduce_sum(flags)
         bad, stopping = flags.tolist()
         return bad == 0, stopping > 0
@@ -469,20 +511,18 @@ class Trainer:
     def _ada_update(self) -> None:
         if self.ada is None or not self.ada.due():
             return
-        signs = dist_utils.all_reduce_sum(self.ada_signs.clone())
+        signs = torch.stack([self.ada_sign_sum, torch.tensor(self.ada_count, device=self.device)])
+        signs = dist_utils.all_reduce_sum(signs)
         self.ada.sign_sum, self.ada.count = float(signs[0]), float(signs[1])
         images = self.ada.steps * int(self.config["batch_size"]) * int(self.config["accum"]) * self.info.world_size
         self.ada.adjust(images)
-        self.ada_signs.zero_()
+        self.ada_sign_sum.zero_()
+        self.ada_count = 0.0
 
     def _log(self, monitor: Monitor) -> dict[str, float]:
-        keys = sorted(self.sums)
-        if not keys:
+        record = self._means()
+        if not record:
             return {}
-        values = torch.stack([self.sums[k] / self.counts[k] for k in keys])
-        if self.info.enabled:
-            values = dist_utils.all_reduce_sum(values) / self.info.world_size
-        record = dict(zip(keys, values.tolist(), strict=True))
         elapsed = max(time.perf_counter() - self.interval_start, 1e-9)
         images = self.interval_steps * int(self.config["batch_size"]) * int(self.config["accum"])
         record["imgs_per_s"] = images * self.info.world_size / elapsed
@@ -496,7 +536,6 @@ class Trainer:
         elif self.augment is not None:
             record["ada_p"] = self.aug_p
         monitor.log(self.step, record)
-        self.sums, self.counts = {}, {}
         self.interval_start = time.perf_counter()
         self.interval_steps = 0
         return record
@@ -524,8 +563,11 @@ class Trainer:
         self.lr_scale *= float(self.config.get("guard_lr_factor", 0.5))
         self._set_lr()
         self._reset_accumulators()
-        monitor.event(self.step, f"non-finite values at step {bad_step}: rolled back, lr x{self.lr_scale:g}",
-                      rollbacks=self.rollbacks)
+        monitor.event(
+            self.step,
+            f"non-finite values at step {bad_step}: rolled back, lr x{self.lr_scale:g}",
+            rollbacks=self.rollbacks,
+        )
 
     # ------------------------------------------------------------------------------ samples & export
     def _fixed_batch(self) -> dict[str, Any]:
@@ -600,7 +642,7 @@ class Trainer:
             if scaler is not None:
                 meta[name] = scaler.state_dict()
         meta["ada"] = self.ada.state_dict() if self.ada is not None else None
-        meta["ada_signs"] = self.ada_signs.tolist()
+        meta["ada_signs"] = [float(self.ada_sign_sum), self.ada_count]
         meta["guard"] = {"lr_scale": self.lr_scale, "rollbacks": self.rollbacks}
         meta["ranks"] = []
         for rank, (rng_tensors, rank_meta) in enumerate(ranks):
@@ -627,7 +669,8 @@ class Trainer:
                 scaler.load_state_dict(meta[name])
         if self.ada is not None and meta.get("ada"):
             self.ada.load_state_dict(meta["ada"])
-            self.ada_signs = torch.tensor(meta.get("ada_signs", [0.0, 0.0]), device=self.device)
+            sign_sum, self.ada_count = meta.get("ada_signs", [0.0, 0.0])
+            self.ada_sign_sum = torch.tensor(float(sign_sum), device=self.device)
         self.lr_scale = float(meta["guard"]["lr_scale"])
         self.rollbacks = int(meta["guard"]["rollbacks"])
         self.step = int(meta["step"])
@@ -704,7 +747,7 @@ def _run(trainer: Trainer, latest: Path | None, warnings: list[str], started: fl
     config = trainer.config
     total = int(config["steps"])
     log_every = max(1, int(config.get("log_every") or 1))
-    check_every = max(1, int(config.get("check_every") or 1))
+    check_every = trainer.check_every
     ckpt_every = int(config.get("ckpt_every") or 0)
     sample_every = int(config.get("sample_every") or 0)
     guard_every = max(1, int(config.get("guard_every") or 1))
@@ -829,7 +872,7 @@ def dry_run(recipe: TrainRecipe, config: dict[str, Any]) -> dict[str, Any]:
         if trainer.device.type == "cuda":
             torch.cuda.synchronize(trainer.device)
         seconds = time.perf_counter() - t0
-        losses = {k: float(trainer.sums[k] / trainer.counts[k]) for k in sorted(trainer.sums)}
+        losses = trainer._means()
 
         def count(m: nn.Module | None) -> int:
             return sum(p.numel() for p in m.parameters()) if m is not None else 0

@@ -28,7 +28,6 @@ __all__ = ["denoise", "upscale"]
 @lru_cache(maxsize=8)
 def _model(task: str, model: str | None, scale: int, device: str) -> Any:
     from imggan.device import resolve_device
-
     from imggan_enhance.tasks import load_denoiser, load_upscaler
 
     ctx = RunContext(device=resolve_device(device), model=model, options={"scale": scale})
@@ -62,7 +61,6 @@ def _join(out: np.ndarray, alpha: np.ndarray | None, gray: bool) -> np.ndarray:
 
 def _apply(task: str, image: np.ndarray, model: str | None, scale: int, device: str, tile: int | None, **kw):
     from imggan.task import Item
-
     from imggan_enhance.tasks import process_denoise, process_upscale
 
     rgb, alpha, gray = _split(image)

@@ -3,8 +3,8 @@
 Example:
     >>> import torch
     >>> from imggan_enhance.inference import auto_tile
-    >>> auto_tile(256, 256, None), auto_tile(4000, 3000, None), auto_tile(4000, 3000, 256)
-    (None, 512, 256)
+    >>> auto_tile(256, 256, None), auto_tile(4000, 3000, None), auto_tile(4000, 3000, 256), auto_tile(4000, 3000, 0)
+    (None, 512, 256, None)
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from imggan.weights import ModelEntry, load_weights
 
 AUTO_TILE_PIXELS = 1024 * 1024  # inputs larger than this run in tiles ...
 AUTO_TILE = 512  # ... of this side (bounded memory, seamless blending in imggan.tiling)
-OVERLAP = 32
+OVERLAP = {1: 64, 2: 32, 4: 32}  # per scale, in input pixels: the denoiser's receptive field is wider
 
 
 @dataclass
@@ -60,9 +60,10 @@ def load_entry(entry: ModelEntry, device: torch.device | str = "cpu") -> LoadedM
 
 
 def auto_tile(height: int, width: int, tile: int | None) -> int | None:
-    """The tile side to use: ``tile`` when given, else :data:`AUTO_TILE` for large inputs, else ``None``."""
-    if tile:
-        return int(tile)
+    """The tile side to use: ``tile`` when given (0 = whole image, no tiling), else :data:`AUTO_TILE` for
+    inputs over :data:`AUTO_TILE_PIXELS`, else ``None`` (whole image)."""
+    if tile is not None:
+        return int(tile) or None
     return AUTO_TILE if height * width > AUTO_TILE_PIXELS else None
 
 
@@ -83,5 +84,6 @@ def run(model: LoadedModel, x: torch.Tensor, tile: int | None = None, **kwargs: 
         else:
             from imggan.tiling import tiled_apply
 
-            y = tiled_apply(fn, x, tile=side, overlap=OVERLAP, scale=model.scale, multiple=model.multiple)
-    return y.clamp_(0, 1)
+            overlap = min(OVERLAP.get(model.scale, 32), side // 2)
+            y = tiled_apply(fn, x, tile=side, overlap=overlap, scale=model.scale, multiple=model.multiple)
+        return y.clamp_(0, 1)

@@ -74,8 +74,7 @@ class DenoiseNet(nn.Module):
         self.down = nn.ModuleList(nn.Conv2d(widths[i], widths[i + 1], 2, stride=2) for i in range(levels - 1))
         self.middle = _stage(widths[-1], blocks[-1], dilations=(1, 2))
         self.up = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(widths[i + 1], widths[i] * 4, 1), nn.PixelShuffle(2))
-            for i in range(levels - 1)
+            nn.Sequential(nn.Conv2d(widths[i + 1], widths[i] * 4, 1), nn.PixelShuffle(2)) for i in range(levels - 1)
         )
         self.dec = nn.ModuleList(_stage(widths[i], blocks[i]) for i in range(levels - 1))
         self.tail = nn.Conv2d(widths[0], 12, 3, padding=1)

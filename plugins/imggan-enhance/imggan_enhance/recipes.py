@@ -125,9 +125,8 @@ def make_upscale_prepare(config: dict[str, Any] | None = None):
         scale = int(cfg.get("scale", 4))
         target = batch["target"].to(device, non_blocking=True)
         source = target
-        if cfg.get("robust"):
-            if float(torch.rand(())) < 0.3:
-                source = blur(source, 0.4 + 0.6 * float(torch.rand(())))
+        if cfg.get("robust") and float(torch.rand(())) < 0.3:
+            source = blur(source, 0.4 + 0.6 * float(torch.rand(())))
         low = downscale(source, scale)
         if cfg.get("robust"):
             n = low.shape[0]
@@ -219,7 +218,13 @@ def upscale_recipe() -> TrainRecipe:
         prepare_batch=prepare,
         losses={"l1": 1.0},
         defaults={
-            "steps": 40000, "batch_size": 16, "crop": 96, "scale": 4, "lr_g": 5e-4, "lr_d": 2e-4, "ema": 0.999,
+            "steps": 40000,
+            "batch_size": 16,
+            "crop": 96,
+            "scale": 4,
+            "lr_g": 5e-4,
+            "lr_d": 2e-4,
+            "ema": 0.999,
         },  # fmt: skip
         export=_export("upscale", upscale_arch),
     )

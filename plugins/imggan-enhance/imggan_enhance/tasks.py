@@ -37,7 +37,6 @@ def _registry_entries() -> list[Any]:
 
 def _load(task: str, name: str | None, ctx: RunContext) -> Any:
     from imggan.weights import resolve_model
-
     from imggan_enhance.inference import load_entry
 
     entry = resolve_model(task, name, _registry_entries())

@@ -4,6 +4,9 @@
   so they carry no error anyway).
 - ``hole_grad``: L1 between the Sobel gradients of output and target inside the hole (edges, not just
   colours: pushes away from the blurry fills a plain L1 accepts near edges).
+- ``hole_energy``: L1 between the local mean gradient magnitudes (7x7 windows) of output and target inside
+  the hole: asks for detail of the right strength without asking for its exact phase, a cheap texture
+  statistic that needs no pretrained network.
 
 Example:
     >>> import torch
@@ -41,3 +44,16 @@ def hole_grad(fake: torch.Tensor, target: torch.Tensor, hole: torch.Tensor) -> t
     region = F.max_pool2d(hole, 3, 1, 1)
     diff = (_sobel(fake) - _sobel(target)).abs() * region
     return diff.sum() / (region.sum() * fake.shape[1] * 2).clamp_min(1.0)
+
+
+def _magnitude(x: torch.Tensor) -> torch.Tensor:
+    """Per-pixel gradient magnitude of the channel mean (Sobel), kept differentiable at zero."""
+    g = _sobel(x.mean(1, keepdim=True))
+    return (g.square().sum(1, keepdim=True) + 1e-6).sqrt()
+
+
+def hole_energy(fake: torch.Tensor, target: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference of 7x7 local means of gradient magnitude, inside the hole."""
+    mf = F.avg_pool2d(_magnitude(fake), 7, 1, 3, count_include_pad=False)
+    mt = F.avg_pool2d(_magnitude(target), 7, 1, 3, count_include_pad=False)
+    return ((mf - mt).abs() * hole).sum() / hole.sum().clamp_min(1.0)

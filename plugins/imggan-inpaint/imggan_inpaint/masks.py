@@ -7,7 +7,7 @@ Example:
     >>> import numpy as np
     >>> from imggan_inpaint.masks import stroke_mask
     >>> m = stroke_mask(128, 128, np.random.default_rng(0), coverage=(0.1, 0.3), width=(6, 22))
-    >>> 0.1 <= (m > 0).mean() <= 0.35, m.dtype.name
+    >>> bool(0.1 <= (m > 0).mean() <= 0.35), m.dtype.name
     (True, 'uint8')
 """
 

@@ -27,7 +27,7 @@ from torch import nn
 
 from imggan_inpaint.fill import pyramid_fill
 
-ARCH_NAME = "imggan-inpaint-residual-unet"
+ARCH_NAME = "imggan-inpaint-residual-unet-v2"
 
 
 def _act() -> nn.Module:
@@ -99,9 +99,10 @@ class InpaintGenerator(nn.Module):
         if fourier:
             body.append(FourierUnit(c3))
         self.body = nn.Sequential(*body)
-        self.up2 = nn.Sequential(nn.Conv2d(c3, c2, 3, padding=1, padding_mode="reflect"), _act())
+        # Decoder: a 1x1 projection at the coarse scale, bilinear upsampling, the skip added, one 3x3 conv.
+        self.up2 = nn.Conv2d(c3, c2, 1)
         self.merge2 = nn.Sequential(nn.Conv2d(c2, c2, 3, padding=1, padding_mode="reflect"), _act())
-        self.up1 = nn.Sequential(nn.Conv2d(c2, c1, 3, padding=1, padding_mode="reflect"), _act())
+        self.up1 = nn.Conv2d(c2, c1, 1)
         self.merge1 = nn.Sequential(nn.Conv2d(c1, c1, 3, padding=1, padding_mode="reflect"), _act())
         self.head = nn.Sequential(nn.Conv2d(c1, 12, 3, padding=1, padding_mode="reflect"), nn.PixelShuffle(2))
         nn.init.zeros_(self.head[0].weight)
@@ -118,10 +119,10 @@ class InpaintGenerator(nn.Module):
         s1 = self.stem(x)
         s2 = self.down1(s1)
         y = self.body(self.down2(s2))
-        y = F.interpolate(y, size=s2.shape[-2:], mode="bilinear", align_corners=False)
-        y = self.merge2(self.up2(y) + s2)
-        y = F.interpolate(y, size=s1.shape[-2:], mode="bilinear", align_corners=False)
-        y = self.merge1(self.up1(y) + s1)
+        y = F.interpolate(self.up2(y), size=s2.shape[-2:], mode="bilinear", align_corners=False)
+        y = self.merge2(y + s2)
+        y = F.interpolate(self.up1(y), size=s1.shape[-2:], mode="bilinear", align_corners=False)
+        y = self.merge1(y + s1)
         return self.head(y)[..., :h, :w]
 
     def forward(self, image: torch.Tensor, hole: torch.Tensor, filled: torch.Tensor | None = None) -> torch.Tensor:

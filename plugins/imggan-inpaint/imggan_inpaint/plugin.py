@@ -51,10 +51,19 @@ def _hole_grad(ctx: Any) -> Any:
     return hole_grad(ctx.fake.float(), ctx.real.float(), ctx.batch["hole"])
 
 
+def _hole_energy(ctx: Any) -> Any:
+    from imggan_inpaint.losses import hole_energy
+
+    return hole_energy(ctx.fake.float(), ctx.real.float(), ctx.batch["hole"])
+
+
 @hookimpl
 def register_losses(register: Callable[[Any], None]) -> None:
-    """Register ``hole_l1`` and ``hole_grad`` for ``--loss``."""
+    """Register ``hole_l1``, ``hole_grad`` and ``hole_energy`` for ``--loss``."""
     from imggan.train.losses import LossTerm
 
     register(LossTerm("hole_l1", "L1 inside the hole only, per hole pixel (inpainting).", _hole_l1))
     register(LossTerm("hole_grad", "L1 of Sobel gradients inside the hole (inpainting edges).", _hole_grad))
+    register(
+        LossTerm("hole_energy", "L1 of local mean gradient magnitudes inside the hole (detail).", _hole_energy)
+    )

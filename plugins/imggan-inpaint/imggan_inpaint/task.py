@@ -61,7 +61,8 @@ def _load(ctx: RunContext) -> Any:
 def _process(model: Any, items: list[Item], ctx: RunContext) -> list[np.ndarray]:
     from imggan_inpaint.api import inpaint_bgr
 
-    max_side = int(ctx.options.get("max_side") or ctx.tile or 1024)
+    # --tile N (the core's option) and --max-side N both bound the crop the network sees at once.
+    max_side = int(ctx.tile or ctx.options.get("max_side") or 1024)
     return [inpaint_bgr(model, item.image, item.extra["hole"], max_side=max_side) for item in items]
 
 

@@ -14,7 +14,7 @@ def test_shipped_model_exists_with_a_card() -> None:
     entry = model_entries()[0]
     assert entry.default and entry.path.is_file()
     card = entry.read_card()
-    assert card["task"] == "inpaint" and card["arch"]["name"] == "imggan-inpaint-residual-unet"
+    assert card["task"] == "inpaint" and card["arch"]["name"] == "imggan-inpaint-residual-unet-v2"
     assert card["train_commands"] and card["sources"]
     assert entry.path.stat().st_size < 20 * 2**20
     load_model()

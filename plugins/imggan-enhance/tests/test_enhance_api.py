@@ -1,0 +1,105 @@
+"""The shipped models through the Python API: quality on a packaged image, shapes, dtypes, alpha, tiling."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from imggan.metrics import psnr
+from imggan_enhance.api import denoise, upscale
+from imggan_enhance.degrade import noise_image
+
+TEST_IMAGE = Path(__file__).resolve().parents[1] / "imggan_enhance" / "data" / "astronaut-128.png"
+
+
+@pytest.fixture(scope="module")
+def clean() -> np.ndarray:
+    return cv2.imread(str(TEST_IMAGE), cv2.IMREAD_COLOR)
+
+
+def test_shipped_denoiser_raises_psnr_by_a_clear_margin(clean):
+    noisy = noise_image(clean, 25.0, np.random.default_rng(0))
+    before = psnr(clean, noisy)
+    blind = psnr(clean, denoise(noisy))
+    hinted = psnr(clean, denoise(noisy, sigma=25))
+    assert blind > before + 6.0, (before, blind)
+    assert hinted > before + 6.0, (before, hinted)
+
+
+def test_denoiser_keeps_gray_and_16_bit(clean):
+    gray = cv2.cvtColor(clean, cv2.COLOR_BGR2GRAY)[:37, :53]
+    out = denoise(gray)
+    assert out.shape == gray.shape and out.dtype == np.uint8
+    deep = clean[:40, :30].astype(np.uint16) * 257
+    out16 = denoise(deep)
+    assert out16.dtype == np.uint16 and out16.shape == deep.shape and out16.max() > 255
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+@pytest.mark.parametrize("size", [(17, 23), (32, 32)])
+def test_upscale_shapes(scale, size, clean):
+    image = clean[: size[0], : size[1]]
+    out = upscale(image, scale=scale)
+    assert out.shape == (size[0] * scale, size[1] * scale, 3) and out.dtype == np.uint8
+
+
+def test_upscale_gray_rgba_and_16_bit(clean):
+    gray = cv2.cvtColor(clean, cv2.COLOR_BGR2GRAY)[:21, :19]
+    assert upscale(gray, scale=2).shape == (42, 38)
+    rgba = np.dstack([clean[:20, :24], np.zeros((20, 24), np.uint8)])
+    rgba[:, 12:, 3] = 255
+    out = upscale(rgba, scale=4)
+    assert out.shape == (80, 96, 4)
+    assert (out[:, :40, 3] == 0).all() and (out[:, 56:, 3] == 255).all()  # alpha upscaled on its own
+    deep = clean[:16, :16].astype(np.uint16) * 257
+    out16 = upscale(deep, scale=2)
+    assert out16.dtype == np.uint16 and out16.shape == (32, 32, 3) and out16.max() > 255
+
+
+def test_upscale_beats_bicubic_on_the_packaged_image(clean):
+    from imggan_enhance.degrade import downscale_image
+
+    low = downscale_image(clean, 4)
+    bicubic = cv2.resize(low, (128, 128), interpolation=cv2.INTER_CUBIC)
+    assert psnr(clean, upscale(low, scale=4)) > psnr(clean, bicubic)
+
+
+@pytest.mark.parametrize("task", ["denoise", "upscale"])
+def test_tiled_and_untiled_agree_away_from_borders(task, clean):
+    from imggan.tensors import image_to_tensor
+    from imggan_enhance.api import _model
+    from imggan_enhance.inference import run
+
+    model = _model(task, None, 2 if task == "upscale" else 1, "cpu")
+    image = clean if task == "denoise" else clean[:90, :100]
+    if task == "denoise":
+        image = noise_image(image, 20.0, np.random.default_rng(1))
+    x = image_to_tensor(image)
+    whole = run(model, x, tile=None)
+    tiled = run(model, x, tile=64 if task == "denoise" else 40)
+    assert tiled.shape == whole.shape
+    m = 8 * model.scale
+    diff = (tiled - whole)[..., m:-m, m:-m].abs()
+    assert float(diff.mean()) < 0.5 / 255, float(diff.mean()) * 255
+    assert float(diff.max()) < 4.0 / 255, float(diff.max()) * 255
+
+
+def test_bad_input_is_a_clear_error():
+    from imggan.errors import ImgganError
+
+    with pytest.raises(ImgganError, match="uint8 or uint16"):
+        denoise(np.zeros((4, 4, 3), np.float32))
+    with pytest.raises(ImgganError, match="scale must be 2 or 4"):
+        upscale(np.zeros((4, 4, 3), np.uint8), scale=3)
+
+
+def test_model_path_must_be_safetensors(tmp_path):
+    from imggan.errors import ImgganError
+
+    bad = tmp_path / "model.pt"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(ImgganError):
+        denoise(np.zeros((8, 8, 3), np.uint8), model=str(bad))
+    torch.manual_seed(0)

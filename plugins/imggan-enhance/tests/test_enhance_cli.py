@@ -1,0 +1,61 @@
+"""``imggan denoise`` / ``imggan upscale`` through the core CLI (click's CliRunner), incl. failing inputs."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+TEST_IMAGE = Path(__file__).resolve().parents[1] / "imggan_enhance" / "data" / "astronaut-128.png"
+
+
+@pytest.fixture()
+def inputs(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    image = cv2.imread(str(TEST_IMAGE), cv2.IMREAD_COLOR)[:40, :52]
+    cv2.imwrite(str(folder / "a.png"), image)
+    cv2.imwrite(str(folder / "gray.png"), cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+    cv2.imwrite(str(folder / "alpha.png"), np.dstack([image, np.full(image.shape[:2], 200, np.uint8)]))
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    return folder
+
+
+def _cli():
+    from imggan.cli import cli
+    from imggan.plugins import reset
+
+    reset()
+    return cli
+
+
+def test_upscale_folder_keeps_going_past_a_broken_file(inputs, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(_cli(), ["upscale", str(inputs), "-s", "2", "-o", str(out), "-q"])
+    assert result.exit_code == 1, result.output
+    assert "broken.png" in result.output
+    a = cv2.imread(str(out / "a.png"), cv2.IMREAD_UNCHANGED)
+    gray = cv2.imread(str(out / "gray.png"), cv2.IMREAD_UNCHANGED)
+    alpha = cv2.imread(str(out / "alpha.png"), cv2.IMREAD_UNCHANGED)
+    assert a.shape == (80, 104, 3) and gray.shape == (80, 104) and alpha.shape == (80, 104, 4)
+    assert (alpha[..., 3] == 200).all()
+
+
+def test_denoise_with_sigma_hint(inputs, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(_cli(), ["denoise", str(inputs / "a.png"), "--sigma", "15", "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    (written,) = list(out.glob("*.png")) if out.is_dir() else [out]
+    assert cv2.imread(str(written)).shape == (40, 52, 3)
+
+
+def test_wrong_scale_for_the_model_is_a_usage_error(inputs, tmp_path):
+    from imggan_enhance.zoo import shipped_models
+
+    x4 = next(e for e in shipped_models() if e.task == "upscale" and e.name == "x4")
+    result = CliRunner().invoke(
+        _cli(), ["upscale", str(inputs / "a.png"), "-s", "2", "--model", str(x4.path), "-o", str(tmp_path / "o")]
+    )
+    assert result.exit_code != 0
+    assert "x4" in result.output

@@ -1,0 +1,79 @@
+"""``imggan train``: subcommands from the registered recipes, config layering, dry run, resume, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from imggan.train import checkpoint as ckpt
+
+
+def test_recipes_are_subcommands(invoke) -> None:
+    result = invoke("train", "--help")
+    assert result.exit_code == 0
+    assert "toy2d" in result.output and "digits" in result.output
+    help_text = invoke("train", "toy2d", "--help").output
+    for option in ("--data", "--out", "--config", "--steps", "--loss", "--set", "--resume", "--init", "--dry-run"):
+        assert option in help_text
+
+
+def test_layers_dry_run(invoke, tmp_path: Path) -> None:
+    toml = tmp_path / "cfg.toml"
+    toml.write_text('gan_loss = "hinge"\nbatch_size = 4\nwidth = 8\n[losses]\nadv = 2.0\n')
+    result = invoke(
+        "train",
+        "toy2d",
+        "--dry-run",
+        "--config",
+        toml,
+        "--batch-size",
+        "6",
+        "--set",
+        "threads=1",
+        "--device",
+        "cpu",
+        "--loss",
+        "adv=3",
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["batch"]["target"] == [6, 2]  # CLI beats TOML
+    assert report["objective"] == {"adv": 3.0}
+    assert report["generator_params"] == 8 * 8 + 8 + 2 * (8 * 8 + 8) + 8 * 2 + 2  # width 8 from the TOML
+
+
+def test_train_resume_export(invoke, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    common = (
+        "--out",
+        run,
+        "--quiet",
+        "--device",
+        "cpu",
+        "--set",
+        "width=8",
+        "--set",
+        "batch_size=8",
+        "--set",
+        "tensorboard=false",
+        "--set",
+        "sample_every=0",
+    )
+    first = invoke("train", "toy2d", "--steps", "5", *common)
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.stdout)
+    assert summary["step"] == 5 and Path(summary["export"]).is_file()
+    second = invoke("train", "toy2d", "--steps", "8", "--resume", *common)
+    assert json.loads(second.stdout)["step"] == 8
+    assert ckpt.latest_checkpoint(run).name == "step-00000008.safetensors"
+    (run / "generator.safetensors").unlink()
+    exported = invoke("train", "toy2d", "--out", run, "--export")
+    assert exported.exit_code == 0 and Path(exported.stdout.strip()).is_file()
+
+
+def test_usage_errors(invoke) -> None:
+    assert invoke("train", "toy2d", "--steps", "3").exit_code == 2  # no --out
+    bad = invoke("train", "toy2d", "--dry-run", "--loss", "nope=1", "--device", "cpu")
+    assert bad.exit_code == 2 and "unknown loss term" in bad.output
+    assert invoke("train", "toy2d", "--dry-run", "--loss", "adv=x").exit_code == 2
