@@ -63,10 +63,10 @@ def pyramid(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
 
 def shipped(model: str | None) -> Method:
     """The inpainting model (shipped default, or ``model``) through the package's API."""
-    from imggan_inpaint.api import fill_window, load_model
+    from imggan_inpaint.api import inpaint_bgr, load_model
 
     generator = load_model(model)
-    return lambda image, hole: fill_window(generator, image, hole)
+    return lambda image, hole: inpaint_bgr(generator, image, hole)
 
 
 def protocol_masks(count: int, size: int = 256) -> dict[str, list[np.ndarray]]:

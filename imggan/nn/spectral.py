@@ -23,16 +23,23 @@ NORMED_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d)
 
 
 def is_spectral_normed(module: nn.Module) -> bool:
-    """True when ``module.weight`` is already parametrized by spectral norm."""
+    """True when ``module.weight`` is already spectral-normalised (parametrization or the older hook API)."""
+    if "weight_orig" in module._parameters:  # torch.nn.utils.spectral_norm (hook-based, deprecated)
+        return True
     if not parametrize.is_parametrized(module, "weight"):
         return False
     return any(type(p).__name__ == "_SpectralNorm" for p in module.parametrizations["weight"])
 
 
 def apply_spectral_norm(module: nn.Module) -> nn.Module:
-    """Wrap the weight of every linear/conv layer under ``module`` in spectral norm (in place, idempotent)."""
+    """Wrap the weight of every linear/conv layer under ``module`` in spectral norm (in place, idempotent).
+
+    Layers already normalised (either API) and layers without a plain ``weight`` parameter are left alone.
+    """
     for sub in list(module.modules()):
-        if isinstance(sub, NORMED_TYPES) and getattr(sub, "weight", None) is not None and not is_spectral_normed(sub):
+        if not isinstance(sub, NORMED_TYPES) or is_spectral_normed(sub):
+            continue
+        if isinstance(sub._parameters.get("weight"), nn.Parameter) or parametrize.is_parametrized(sub, "weight"):
             spectral_norm(sub)
     return module
 

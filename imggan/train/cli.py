@@ -67,13 +67,13 @@ def _common_params() -> list[click.Parameter]:
 def make_recipe_command(recipe: Any) -> click.Command:
     """Build ``imggan train <recipe.name>``."""
     common = _common_params()
-    own = list(recipe.options)
     names = {p.name for p in common}
+    own = [p for p in recipe.options if p.name not in names]  # a recipe cannot shadow the common options
 
     def callback(**kwargs: Any) -> None:
         from imggan.train.config import load_toml, merge_config, parse_loss_spec
 
-        recipe_values = {p.name: kwargs.pop(p.name) for p in own if p.name not in names}
+        recipe_values = {p.name: kwargs.pop(p.name) for p in own}
         toml = load_toml(kwargs["config_file"]) if kwargs["config_file"] else None
         cli_values: dict[str, Any] = {
             "data": str(kwargs["data"]) if kwargs["data"] else None,

@@ -3,9 +3,11 @@
 ``torchrun --nproc_per_node N -m imggan train ...`` starts N processes with ``RANK``/``WORLD_SIZE``/
 ``LOCAL_RANK`` set. Each process draws its own batches (a different data seed per rank); G and D are
 wrapped in :class:`~torch.nn.parallel.DistributedDataParallel`, which averages gradients over the ranks
-during ``backward`` so every replica takes the same optimizer step. The passes DDP's reducer cannot handle
--- D inside the generator step (its gradients are not wanted), the double backward of R1 and WGAN-GP -- use
-the unwrapped modules, and their gradients are averaged explicitly with :func:`all_reduce_grads`.
+during ``backward`` so every replica takes the same optimizer step. Two passes use the unwrapped D: the
+generator step (D is frozen there, its gradients are not wanted) and the R1 / WGAN-GP penalties (a double
+backward, which DDP's reducer does not run); the penalties are added to the D loss of a step whose forward
+went through the wrapper, so the single ``backward`` still fires DDP's hooks once per parameter and the
+averaged gradient includes them (checked against one process in ``tests/train/test_distributed.py``).
 Only rank 0 writes checkpoints, logs and samples.
 """
 
@@ -70,23 +72,6 @@ def broadcast_module(module: nn.Module, src: int = 0) -> None:
     with torch.no_grad():
         for tensor in list(module.parameters()) + list(module.buffers()):
             dist.broadcast(tensor.data, src)
-
-
-def all_reduce_grads(parameters: list[nn.Parameter], world_size: int) -> None:
-    """Average the gradients of ``parameters`` over all ranks, as one flat buffer (one collective)."""
-    if world_size <= 1:
-        return
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        return
-    flat = torch.cat([g.reshape(-1) for g in grads])
-    dist.all_reduce(flat)
-    flat /= world_size
-    offset = 0
-    for g in grads:
-        n = g.numel()
-        g.copy_(flat[offset : offset + n].view_as(g))
-        offset += n
 
 
 def all_reduce_sum(values: torch.Tensor) -> torch.Tensor:

@@ -724,6 +724,8 @@ def train(recipe: TrainRecipe, config: dict[str, Any], run_dir: Path, resume: bo
     run_dir = Path(run_dir)
     config = merge_config(recipe.defaults, recipe.losses, cli=config)
     warnings: list[str] = []
+    if not resume and ckpt.list_checkpoints(run_dir):
+        raise ImgganError(f"{run_dir} already holds a run's checkpoints: pass --resume, or choose another --out")
     latest = ckpt.latest_checkpoint(run_dir) if resume else None
     if latest is not None:
         _, meta = ckpt.load_checkpoint(latest)

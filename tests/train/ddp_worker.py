@@ -76,8 +76,13 @@ def run_steps(out: Path) -> Path:
 
 
 if __name__ == "__main__":
+    import torch.distributed as dist
+
     torch.set_num_threads(1)
     out = Path(sys.argv[1])
+    # One process group for both phases (the Trainer then neither creates nor destroys it).
+    dist.init_process_group("gloo")
     run_steps(out)
     # The full train() under torchrun: only rank 0 writes the run folder.
     train(sliced_recipe(), {**CONFIG, "steps": 3, "batch_size": GLOBAL_BATCH // 2}, out / "run")
+    dist.destroy_process_group()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -35,14 +36,21 @@ def test_two_gloo_processes_match_one(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
     env["OMP_NUM_THREADS"] = "1"
     env["IMGGAN_LOAD_PLUGINS"] = ""
-    done = subprocess.run(
+    proc = subprocess.Popen(
         [torchrun, "--standalone", "--nproc_per_node", "2", str(WORKER), str(tmp_path)],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=240,
+        start_new_session=True,  # on a timeout the whole group (torchrun and its workers) is ended
     )
-    assert done.returncode == 0, done.stderr[-3000:]
+    try:
+        _, stderr = proc.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, stderr = proc.communicate()
+        pytest.fail(f"torchrun did not finish in 240 s:\n{stderr[-3000:]}")
+    assert proc.returncode == 0, stderr[-3000:]
     rank0 = load_file(str(tmp_path / "world2-rank0.safetensors"))
     rank1 = load_file(str(tmp_path / "world2-rank1.safetensors"))
     for key in rank0:

@@ -155,3 +155,22 @@ def test_unknown_term_or_augmentation_is_a_clear_error(tmp_path: Path, quiet) ->
         train(tiny_recipe(), {**quiet, "augment": ["nope"]}, tmp_path)
     with pytest.raises(ImgganError, match="no discriminator"):
         train(tiny_recipe(build_discriminator=None), quiet, tmp_path)
+
+
+def test_bf16_autocast_on_cpu_when_asked(tmp_path: Path, quiet) -> None:
+    recipe = tiny_recipe(losses={"adv": 1.0, "l1": 1.0})
+    trainer = Trainer(recipe, merge_config(recipe.defaults, recipe.losses, cli={**quiet, "amp": True}), None)
+    assert trainer.amp_dtype == torch.bfloat16 and trainer.scaler_g is None
+    trainer.train_step()
+    assert all(torch.isfinite(p).all() and p.dtype == torch.float32 for p in trainer.G.parameters())
+    trainer.close()
+    auto = Trainer(recipe, merge_config(recipe.defaults, recipe.losses, cli=quiet), None)
+    assert auto.amp_dtype is None and not auto.channels_last  # fp32, contiguous on the CPU
+    auto.close()
+
+
+@pytest.mark.slow
+def test_torch_compile(tmp_path: Path, quiet, log_of) -> None:
+    stats = train(tiny_recipe(), {**quiet, "steps": 3, "compile": True, "r1_gamma": 1.0, "r1_every": 2}, tmp_path)
+    eager = train(tiny_recipe(), {**quiet, "steps": 3, "r1_gamma": 1.0, "r1_every": 2}, tmp_path / "eager")
+    assert stats["losses"]["g/adv"] == pytest.approx(eager["losses"]["g/adv"], rel=1e-3)

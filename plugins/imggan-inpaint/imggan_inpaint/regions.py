@@ -1,8 +1,8 @@
 """The crop strategy for images of any size: work on crops around each hole region, never on the whole photo.
 
-A small image is inpainted whole, at native resolution. A large one is cut into windows: every connected
-group of hole pixels gets a box grown by a context margin (boxes that overlap are merged), each window is
-inpainted on its own, and only its hole pixels are pasted back. A window whose side would exceed
+Every connected group of hole pixels gets a box grown by a context margin (boxes that overlap are merged),
+each window is inpainted on its own at native resolution, and only its hole pixels are pasted back; an
+image whose windows would cover most of it anyway is inpainted whole. A window whose side would exceed
 ``max_side`` (a huge hole) is shrunk to fit, inpainted, resized back up and pasted into the hole only.
 Memory is bounded by ``max_side``, whatever the photo's size.
 
@@ -46,17 +46,18 @@ def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
-def plan_windows(hole: np.ndarray, max_side: int = 1024, margin: int = 128) -> list[Window]:
-    """Windows covering every hole pixel with at least ``margin`` pixels of context around each region.
+def plan_windows(hole: np.ndarray, max_side: int = 1024, margin: int = 64, whole_fraction: float = 0.5) -> list[Window]:
+    """Windows covering every hole pixel with context around each hole region.
 
-    The margin grows with the region (half its longer side, at least ``margin``) so a wide hole sees
-    enough of its surroundings. Overlapping windows are merged until none overlap.
+    Each connected region's box is grown by half its longer side, at least ``margin`` pixels, so a wide
+    hole sees enough of its surroundings; overlapping windows are merged until none overlap. An image no
+    larger than ``max_side`` is taken whole when its windows would cover more than ``whole_fraction`` of
+    it (cropping then saves little); otherwise only the windows are worked on, which is what makes a
+    small hole in a large photo cheap.
     """
     h, w = hole.shape
     if not hole.any():
         return []
-    if max(h, w) <= max_side:
-        return [Window((0, 0, h, w))]
     count, _, stats, _ = cv2.connectedComponentsWithStats(hole.astype(np.uint8), connectivity=8)
     boxes = []
     for i in range(1, count):
@@ -76,6 +77,9 @@ def plan_windows(hole: np.ndarray, max_side: int = 1024, margin: int = 128) -> l
             else:
                 out.append(box)
         boxes = out
+    area = sum((b[2] - b[0]) * (b[3] - b[1]) for b in boxes)
+    if max(h, w) <= max_side and area > whole_fraction * h * w:
+        return [Window((0, 0, h, w))]
     return [Window(b) for b in sorted(boxes)]
 
 
@@ -84,7 +88,7 @@ def inpaint_by_windows(
     hole: np.ndarray,
     fill_window: Callable[[np.ndarray, np.ndarray], np.ndarray],
     max_side: int = 1024,
-    margin: int = 128,
+    margin: int = 64,
 ) -> np.ndarray:
     """Inpaint ``image`` window by window with ``fill_window(crop, crop_hole) -> filled crop``.
 
@@ -95,7 +99,7 @@ def inpaint_by_windows(
             shape and dtype.
         max_side: largest side handed to ``fill_window``; bigger windows are shrunk first (INTER_AREA) and
             the result enlarged back (bicubic) before pasting.
-        margin: least context around each hole region.
+        margin: least context around each hole region (see :func:`plan_windows`).
 
     Returns:
         A copy of ``image`` in which only the hole pixels differ.

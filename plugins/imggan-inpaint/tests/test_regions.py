@@ -8,10 +8,13 @@ from imggan_inpaint.api import inpaint_bgr, load_model
 from imggan_inpaint.regions import inpaint_by_windows, plan_windows
 
 
-def test_small_image_is_one_window() -> None:
+def test_small_image_with_a_wide_hole_is_one_window_else_a_crop() -> None:
     hole = np.zeros((300, 400), bool)
-    hole[10:20, 10:20] = True
+    hole[50:250, 100:300] = True
     assert [w.box for w in plan_windows(hole, max_side=512)] == [(0, 0, 300, 400)]
+    hole[:] = False
+    hole[10:20, 10:20] = True
+    assert [w.box for w in plan_windows(hole, max_side=512, margin=32)] == [(0, 0, 52, 52)]
     assert plan_windows(np.zeros((10, 10), bool)) == []
 
 
