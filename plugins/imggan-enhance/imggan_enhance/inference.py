@@ -53,7 +53,8 @@ def load_entry(entry: ModelEntry, device: torch.device | str = "cpu") -> LoadedM
 
         raise ModelNotFoundError(f"{entry.path}: its JSON card has no 'arch' entry; cannot build the network")
     net = build_model(card["arch"])
-    net.load_state_dict(tensors)
+    # weights may be stored in half precision to keep the package small; compute is in float32
+    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
     device = torch.device(device)
     net.eval().requires_grad_(False).to(device)
     return LoadedModel(net=net, card=card, name=entry.name, device=device)

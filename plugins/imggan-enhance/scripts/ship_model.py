@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--bench", type=Path, default=None)
     parser.add_argument("--bench-key", action="append", default=[])
     parser.add_argument("--note", default="")
+    parser.add_argument("--half", action="store_true", help="store the weights as float16 (half the size)")
     args = parser.parse_args()
 
     card = read_card(args.weights)
@@ -53,7 +54,15 @@ def main() -> None:
     stem = args.file or f"{task}-{args.name}"
     WEIGHTS.mkdir(parents=True, exist_ok=True)
     target = WEIGHTS / f"{stem}.safetensors"
-    shutil.copyfile(args.weights, target)
+    if args.half:
+        from safetensors.torch import load_file, save_file
+
+        tensors = {k: v.half() if v.is_floating_point() else v for k, v in load_file(str(args.weights)).items()}
+        save_file(tensors, str(target))
+        card["storage_dtype"] = "float16"
+    else:
+        shutil.copyfile(args.weights, target)
+    target.chmod(0o644)
     runs = [run_stats(r) for r in args.run]
     card.update(
         name=args.name,

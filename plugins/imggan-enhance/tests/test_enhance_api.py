@@ -78,7 +78,7 @@ def test_tiled_and_untiled_agree_away_from_borders(task, clean):
         image = noise_image(image, 20.0, np.random.default_rng(1))
     x = image_to_tensor(image)
     whole = run(model, x, tile=None)
-    tiled = run(model, x, tile=64 if task == "denoise" else 40)
+    tiled = run(model, x, tile=96 if task == "denoise" else 40)  # both really tile (image 128 and 90x100)
     assert tiled.shape == whole.shape
     m = 8 * model.scale
     diff = (tiled - whole)[..., m:-m, m:-m].abs()
@@ -103,3 +103,20 @@ def test_model_path_must_be_safetensors(tmp_path):
     with pytest.raises(ImgganError):
         denoise(np.zeros((8, 8, 3), np.uint8), model=str(bad))
     torch.manual_seed(0)
+
+
+@pytest.mark.slow
+def test_large_image_runs_in_tiles_automatically(clean):
+    """Over 1 MP the automatic 512-pixel tiles kick in; the output matches the whole-image run closely."""
+    from imggan.tensors import image_to_tensor
+    from imggan_enhance.api import _model
+    from imggan_enhance.inference import auto_tile, run
+
+    big = cv2.resize(clean, (1100, 1000), interpolation=cv2.INTER_CUBIC)
+    big = noise_image(big, 15.0, np.random.default_rng(2))
+    assert auto_tile(*big.shape[:2], None) == 512
+    out = denoise(big)
+    assert out.shape == big.shape
+    whole = run(_model("denoise", None, 1, "cpu"), image_to_tensor(big), tile=0)
+    diff = np.abs(out.astype(int) - np.rint(whole[0].permute(1, 2, 0).numpy()[..., ::-1] * 255).astype(int))
+    assert diff[8:-8, 8:-8].mean() < 0.5 and diff.max() <= 4
