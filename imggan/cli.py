@@ -83,6 +83,12 @@ def _common_options() -> list[click.Parameter]:
             default=None,
             help="Refuse images larger than this many pixels (default 100M).",
         ),
+        click.Option(
+            ["--threads"],
+            type=click.IntRange(1),
+            default=None,
+            help="CPU threads for the model (default: torch's choice, one per core).",
+        ),  # fmt: skip
         click.Option(["-q", "--quiet"], is_flag=True, help="No progress bar or summary."),
     ]
 
@@ -110,6 +116,11 @@ def make_task_command(task: Any) -> click.Command:
         sides = {side.name: kwargs.pop(_side_dest(side.name)) for side in task.side_inputs}
         quiet = kwargs.pop("quiet")
         max_pixels = kwargs.pop("max_pixels") or DEFAULT_MAX_PIXELS
+        threads = kwargs.pop("threads")
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
         try:
             report = run_task(
                 task,

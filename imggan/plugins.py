@@ -12,11 +12,12 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -37,17 +38,83 @@ class PluginFailure:
     error: str
 
 
-@dataclass
 class Registry:
-    """Everything the plugins registered, collected once per plugin manager."""
+    """Everything the plugins registered, gathered per kind on first use.
 
-    tasks: dict[str, Any] = field(default_factory=dict)
-    models: list[Any] = field(default_factory=list)
-    stages: dict[str, Any] = field(default_factory=dict)
-    losses: dict[str, Any] = field(default_factory=dict)
-    augmentations: dict[str, Any] = field(default_factory=dict)
-    recipes: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    Each kind (tasks, models, ...) calls its hook only when first asked for, so ``imggan --help`` (tasks
+    and commands) never runs the model or recipe hooks, whose implementations may import torch. A
+    duplicate name keeps the first registered (built-ins, then plugins in entry-point name order) and adds
+    a line to ``warnings``, which ``report`` (stderr by default) also receives.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager | None = None, report: Callable[[str], None] | None = None):
+        self._pm = pm
+        self._report = report
+        self.warnings: list[str] = []
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        if self._report is not None:
+            self._report(message)
+
+    def _keyed(self, hook_name: str, kind: str) -> dict[str, Any]:
+        target: dict[str, Any] = {}
+
+        def register(obj: Any) -> None:
+            if obj.name in target:
+                self._warn(f"{kind} {obj.name!r} registered twice; keeping the first")
+                return
+            target[obj.name] = obj
+
+        if self._pm is not None:
+            call_each(getattr(self._pm.hook, hook_name), self._warn, register=register)
+        return target
+
+    @functools.cached_property
+    def tasks(self) -> dict[str, Any]:
+        """Tasks by name (``register_tasks``)."""
+        return self._keyed("register_tasks", "task")
+
+    @functools.cached_property
+    def stages(self) -> dict[str, Any]:
+        """Pipeline stages by name (``register_stages``)."""
+        return self._keyed("register_stages", "stage")
+
+    @functools.cached_property
+    def losses(self) -> dict[str, Any]:
+        """Loss terms by name (``register_losses``)."""
+        return self._keyed("register_losses", "loss")
+
+    @functools.cached_property
+    def augmentations(self) -> dict[str, Any]:
+        """Augmentations by name (``register_augmentations``)."""
+        return self._keyed("register_augmentations", "augmentation")
+
+    @functools.cached_property
+    def recipes(self) -> dict[str, Any]:
+        """Training recipes by task name (``register_recipes``)."""
+        return self._keyed("register_recipes", "recipe")
+
+    @functools.cached_property
+    def models(self) -> list[Any]:
+        """Model entries (``register_models``); unique per (task, name)."""
+        models: list[Any] = []
+
+        def register(entry: Any) -> None:
+            if any(m.task == entry.task and m.name == entry.name for m in models):
+                self._warn(f"model {entry.name!r} of task {entry.task!r} registered twice")
+                return
+            models.append(entry)
+
+        if self._pm is not None:
+            call_each(self._pm.hook.register_models, self._warn, register=register)
+        return models
+
+    def collect_all(self) -> Registry:
+        """Gather every kind now (tests and ``imggan plugins`` want the full picture)."""
+        for kind in ("tasks", "models", "stages", "losses", "augmentations", "recipes"):
+            getattr(self, kind)
+        return self
 
 
 def _allowlist() -> set[str] | None:
@@ -88,36 +155,9 @@ def new_plugin_manager(
     return pm
 
 
-def collect(pm: pluggy.PluginManager) -> Registry:
-    """Call every ``register_*`` hook and gather the results; a duplicate name keeps the first registered
-    (built-ins, then plugins in entry-point name order) and adds a warning."""
-    registry = Registry()
-
-    def keyed(target: dict[str, Any], kind: str):
-        def register(obj: Any) -> None:
-            name = obj.name
-            if name in target:
-                registry.warnings.append(f"{kind} {name!r} registered twice; keeping the first")
-                return
-            target[name] = obj
-
-        return register
-
-    def register_model(entry: Any) -> None:
-        if any(m.task == entry.task and m.name == entry.name for m in registry.models):
-            registry.warnings.append(f"model {entry.name!r} of task {entry.task!r} registered twice")
-            return
-        registry.models.append(entry)
-
-    hook = pm.hook
-    report = registry.warnings.append
-    call_each(hook.register_tasks, report, register=keyed(registry.tasks, "task"))
-    call_each(hook.register_models, report, register=register_model)
-    call_each(hook.register_stages, report, register=keyed(registry.stages, "stage"))
-    call_each(hook.register_losses, report, register=keyed(registry.losses, "loss"))
-    call_each(hook.register_augmentations, report, register=keyed(registry.augmentations, "augmentation"))
-    call_each(hook.register_recipes, report, register=keyed(registry.recipes, "recipe"))
-    return registry
+def collect(pm: pluggy.PluginManager, report: Callable[[str], None] | None = None) -> Registry:
+    """Call every ``register_*`` hook of ``pm`` and gather the results (see :class:`Registry`)."""
+    return Registry(pm, report).collect_all()
 
 
 def call_each(caller: pluggy.HookCaller, report: Callable[[str], None] | None = None, **kwargs: Any) -> None:
@@ -156,9 +196,7 @@ def get_registry() -> Registry:
     """Everything registered by the process-wide plugin manager."""
     global _registry
     if _registry is None:
-        _registry = collect(get_plugin_manager())
-        for warning in _registry.warnings:
-            print(f"imggan: {warning}", file=sys.stderr)
+        _registry = Registry(get_plugin_manager(), lambda message: print(f"imggan: {message}", file=sys.stderr))
     return _registry
 
 
