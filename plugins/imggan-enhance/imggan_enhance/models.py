@@ -153,36 +153,16 @@ class UpscaleNet(nn.Module):
         return base + self.tail(self.upsample(y))
 
 
-class PatchDiscriminator(nn.Module):
-    """Spectral-normalised PatchGAN returning per-patch logits (and features for feature matching).
+def PatchDiscriminator(width: int = 32, layers: int = 3) -> nn.Module:  # noqa: N802 - reads as a class
+    """The core's spectral-normalised PatchGAN (``imggan.nn.discriminator``) for RGB images.
 
     Args:
         width: channels of the first layer; doubled per down-scaling up to ``8 * width``.
         layers: strided layers (each halves the resolution).
     """
+    from imggan.nn.discriminator import PatchDiscriminator as CorePatchDiscriminator
 
-    def __init__(self, width: int = 32, layers: int = 3) -> None:
-        super().__init__()
-        sn = nn.utils.spectral_norm
-        blocks: list[nn.Module] = [nn.Sequential(sn(nn.Conv2d(3, width, 3, padding=1)), nn.LeakyReLU(0.2, True))]
-        ch = width
-        for _ in range(layers):
-            out = min(ch * 2, width * 8)
-            blocks.append(nn.Sequential(sn(nn.Conv2d(ch, out, 4, stride=2, padding=1)), nn.LeakyReLU(0.2, True)))
-            ch = out
-        self.blocks = nn.ModuleList(blocks)
-        self.out = sn(nn.Conv2d(ch, 1, 3, padding=1))
-
-    def forward(
-        self, x: torch.Tensor, return_features: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
-        feats = []
-        y = x * 2 - 1
-        for block in self.blocks:
-            y = block(y)
-            feats.append(y)
-        logits = self.out(y)
-        return (logits, feats) if return_features else logits
+    return CorePatchDiscriminator(in_channels=3, width=width, layers=layers, spectral_norm=True, max_width=8 * width)
 
 
 ARCHS = {"denoise-unet": DenoiseNet, "upscale-res": UpscaleNet, "patch-d": PatchDiscriminator}

@@ -50,6 +50,8 @@ def test_tiny_upscaler_reduces_the_loss_on_a_fixed_batch():
 
 
 def test_discriminator_returns_features():
+    """The patch discriminator gives a per-patch logit map and one feature map per block."""
     d = build_model({"name": "patch-d", "width": 8, "layers": 2})
     logits, feats = d(torch.rand(2, 3, 32, 32), return_features=True)
-    assert logits.shape == (2, 1, 8, 8) and len(feats) == 3
+    assert logits.shape == (2, 1, 6, 6) and len(feats) == 3
+    assert [f.shape[1] for f in feats] == [8, 16, 32]

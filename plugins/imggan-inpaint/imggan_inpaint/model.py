@@ -139,32 +139,18 @@ class InpaintGenerator(nn.Module):
         return known + out * hole
 
 
-class PatchDiscriminator(nn.Module):
-    """Spectral-norm PatchGAN judging an image together with its hole mask; can return its features.
+def PatchDiscriminator(width: int = 32, in_channels: int = 4) -> nn.Module:  # noqa: N802 - reads as a class
+    """The core's spectral-norm PatchGAN (``imggan.nn.discriminator``) sized for image + hole mask.
 
     Args:
-        width: channels of the first layer (doubled twice).
+        width: channels of the first layer (doubled twice, capped at ``4 * width``).
         in_channels: 3 image channels + 1 mask channel.
     """
+    from imggan.nn.discriminator import PatchDiscriminator as CorePatchDiscriminator
 
-    def __init__(self, width: int = 32, in_channels: int = 4) -> None:
-        super().__init__()
-        sn = nn.utils.spectral_norm
-        chans = [in_channels, width, width * 2, width * 4, width * 4]
-        layers = []
-        for i in range(4):
-            stride = 2 if i < 3 else 1
-            layers.append(nn.Sequential(sn(nn.Conv2d(chans[i], chans[i + 1], 4, stride, 1)), _act()))
-        self.layers = nn.ModuleList(layers)
-        self.out = sn(nn.Conv2d(chans[-1], 1, 3, 1, 1))
-
-    def forward(self, x: torch.Tensor, return_features: bool = False) -> Any:
-        features = []
-        for layer in self.layers:
-            x = layer(x)
-            features.append(x)
-        logits = self.out(x)
-        return (logits, features) if return_features else logits
+    return CorePatchDiscriminator(
+        in_channels=in_channels, width=width, layers=3, spectral_norm=True, max_width=4 * width
+    )
 
 
 def build_generator(config: dict[str, Any]) -> InpaintGenerator:
