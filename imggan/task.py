@@ -50,7 +50,8 @@ class SideInput:
         short: optional short flag, e.g. ``-m``.
         sidecar_suffixes: stem suffixes tried next to each input (``_mask`` pairs ``cat.jpg`` with
             ``cat_mask.png``).
-        grayscale: decode the side image as one channel.
+        grayscale: reduce the side image to one HxW channel (``imggan.io.mask_gray``: the brightest channel,
+            or for an alpha-only image, transparent = hole).
     """
 
     name: str
