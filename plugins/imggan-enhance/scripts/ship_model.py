@@ -22,12 +22,18 @@ WEIGHTS = Path(__file__).resolve().parents[1] / "imggan_enhance" / "weights"
 
 
 def run_stats(run: Path) -> dict:
-    """Steps and wall-clock seconds of a run (sum of the gaps between consecutive log records < 10 min)."""
+    """Steps and wall-clock seconds of a run.
+
+    Seconds: the sum of the gaps between consecutive log records < 10 min, leaving out the pause between a
+    stop (``stopping on ...`` record) and the ``--resume`` that continues it, when nothing trained.
+    """
     records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
     steps = [r for r in records if "step" in r and "time" in r]
     seconds = 0.0
     for a, b in zip(steps, steps[1:], strict=False):
         gap = b["time"] - a["time"]
+        if str(a.get("event", "")).startswith("stopping"):
+            continue
         if 0 < gap < 600:
             seconds += gap
     return {"run": str(run), "steps": max((r["step"] for r in steps), default=0), "seconds": round(seconds)}

@@ -84,18 +84,21 @@ def blob_mask(h: int, w: int, rng: np.random.Generator, coverage: tuple[float, f
     return np.where(field >= threshold, 255, 0).astype(np.uint8)
 
 
-def training_mask(h: int, w: int, rng: np.random.Generator, coverage: tuple[float, float] = (0.05, 0.5)) -> np.ndarray:
+def training_mask(
+    h: int, w: int, rng: np.random.Generator, coverage: tuple[float, float] = (0.05, 0.5), rect_prob: float = 0.2
+) -> np.ndarray:
     """The training mix: strokes (60%), rectangles (20%), blobs (20%), sometimes combined, within ``coverage``.
 
     Stroke widths scale with the crop so a 96 px crop sees brushes of the same relative size as a 256 px
-    benchmark image.
+    benchmark image. ``rect_prob`` sets the share of rectangles; strokes and blobs keep their 3:1 ratio.
     """
     s = max(h, w) / 256.0
     width = (max(2, int(round(6 * s))), max(3, int(round(26 * s))))
+    stroke_end = round(0.75 * (1.0 - rect_prob), 12)
     kind = rng.random()
-    if kind < 0.6:
+    if kind < stroke_end:
         mask = stroke_mask(h, w, rng, (coverage[0], min(coverage[1], 0.4)), width)
-    elif kind < 0.8:
+    elif kind < round(stroke_end + rect_prob, 12):
         mask = rect_mask(h, w, rng, (coverage[0], min(coverage[1], 0.25)))
         if rng.random() < 0.3:
             mask |= stroke_mask(h, w, rng, (0.03, 0.12), width)

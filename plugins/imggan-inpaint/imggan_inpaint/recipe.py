@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "fill_iterations": 8,
     "d_width": 32,
     "mask_coverage": [0.05, 0.5],
+    "rect_prob": 0.2,
 }
 
 
@@ -71,10 +72,11 @@ def make_batches(config: dict[str, Any], seed: int) -> Iterator[dict[str, torch.
     sampler = CropSampler(_data_dir(cfg), crop=crop, scales=tuple(cfg["scales"]), seed=seed)
     rng = np.random.default_rng(seed + 1)
     coverage = tuple(cfg["mask_coverage"])
+    rect_prob = float(cfg["rect_prob"])
 
     def draw() -> dict[str, torch.Tensor]:
         target = sampler.batch(batch_size)
-        masks = np.stack([training_mask(crop, crop, rng, coverage) for _ in range(batch_size)])
+        masks = np.stack([training_mask(crop, crop, rng, coverage, rect_prob) for _ in range(batch_size)])
         return {"target": target, "hole": torch.from_numpy(masks > 0).float()[:, None]}
 
     try:
