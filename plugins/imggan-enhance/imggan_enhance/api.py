@@ -16,7 +16,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import cv2
 import numpy as np
 
 from imggan.errors import ImgganError
@@ -34,41 +33,26 @@ def _model(task: str, model: str | None, scale: int, device: str) -> Any:
     return load_denoiser(ctx) if task == "denoise" else load_upscaler(ctx)
 
 
-def _split(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, bool]:
+def _check(image: np.ndarray) -> None:
     if not isinstance(image, np.ndarray) or image.dtype not in (np.uint8, np.uint16):
         raise ImgganError("expected a uint8 or uint16 NumPy image (HxW, HxWx3 BGR or HxWx4 BGRA)")
-    if image.ndim == 2:
-        return np.repeat(image[..., None], 3, axis=2), None, True
-    if image.ndim == 3 and image.shape[2] == 1:
-        return np.repeat(image, 3, axis=2), None, True
-    if image.ndim == 3 and image.shape[2] == 3:
-        return image, None, False
-    if image.ndim == 3 and image.shape[2] == 4:
-        return np.ascontiguousarray(image[..., :3]), image[..., 3], False
-    raise ImgganError(f"unsupported image shape {image.shape}: expected HxW, HxWx3 or HxWx4")
-
-
-def _join(out: np.ndarray, alpha: np.ndarray | None, gray: bool) -> np.ndarray:
-    if gray:
-        return cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
-    if alpha is not None:
-        h, w = out.shape[:2]
-        if alpha.shape != (h, w):
-            alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_CUBIC)
-        return np.dstack([out, alpha])
-    return out
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4))):
+        raise ImgganError(f"unsupported image shape {image.shape}: expected HxW, HxWx3 or HxWx4")
 
 
 def _apply(task: str, image: np.ndarray, model: str | None, scale: int, device: str, tile: int | None, **kw):
+    from imggan.pipeline import join_image, split_image
     from imggan.task import Item
     from imggan_enhance.tasks import process_denoise, process_upscale
 
-    rgb, alpha, gray = _split(image)
+    _check(image)
+    rgb, alpha = split_image(image)
     loaded = _model(task, model, scale, device)
     ctx = RunContext(device=loaded.device, model=model, options={"scale": scale, **kw}, tile=tile)
     process = process_denoise if task == "denoise" else process_upscale
     (out,) = process(loaded, [Item(source=None, relative=None, image=rgb)], ctx)  # type: ignore[arg-type]
-    return _join(out, alpha, gray)
+    channels = 1 if image.ndim == 2 or image.shape[2] == 1 else image.shape[2]
+    return join_image(out, alpha, channels, str(image.dtype))
 
 
 def denoise(
