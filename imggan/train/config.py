@@ -29,6 +29,10 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "lr_g": 2e-4,
     "lr_d": 2e-4,  # TTUR: set it apart from lr_g
     "betas": [0.0, 0.99],
+    "lr_schedule": "constant",  # constant | cosine | linear: decay of both learning rates towards lr_min_factor
+    "lr_warmup": 0,  # steps of linear warm-up from 0 (counted from the run's first step)
+    "lr_decay_start": 0,  # step where the decay begins (e.g. the step a fine-tuning run resumes from)
+    "lr_min_factor": 0.0,  # the schedule ends at base lr * this at step `steps`
     "weight_decay": 0.0,
     "seed": 0,
     "device": "auto",

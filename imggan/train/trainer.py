@@ -58,6 +58,7 @@ from imggan.train.monitor import Monitor
 from imggan.train.recipe import TrainRecipe
 from imggan.train.rng import capture_rng, restore_rng
 from imggan.train.samples import default_preview, make_grid, save_png
+from imggan.train.schedule import lr_schedule_factor
 
 # Keys a resumed run may change; everything else comes from the checkpoint so the run continues exactly.
 RESUME_OVERRIDES = (
@@ -207,6 +208,10 @@ class Trainer:
         betas = tuple(float(b) for b in config["betas"])
         fused = {"fused": True} if device.type == "cuda" else {}
         self.base_lr = {"g": float(config["lr_g"]), "d": float(config["lr_d"])}
+        self._scheduled = str(config.get("lr_schedule") or "constant") != "constant" or int(
+            config.get("lr_warmup") or 0
+        )
+        lr_schedule_factor(config, 0)  # fails early on an unknown schedule name
         wd = float(config.get("weight_decay", 0.0))
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.base_lr["g"], betas=betas, weight_decay=wd, **fused)
         self.opt_d = (
@@ -354,11 +359,12 @@ class Trainer:
         }
 
     def _set_lr(self) -> None:
+        factor = self.lr_scale * lr_schedule_factor(self.config, self.step)
         for group in self.opt_g.param_groups:
-            group["lr"] = self.base_lr["g"] * self.lr_scale
+            group["lr"] = self.base_lr["g"] * factor
         if self.opt_d is not None:
             for group in self.opt_d.param_groups:
-                group["lr"] = self.base_lr["d"] * self.lr_scale
+                group["lr"] = self.base_lr["d"] * factor
 
     def _backward(self, loss: Tensor, scaler: torch.amp.GradScaler | None) -> None:
         (scaler.scale(loss) if scaler is not None else loss).backward()
@@ -479,6 +485,8 @@ class Trainer:
 
     def train_step(self) -> None:
         """One full step: D update(s), G update, EMA update; advances :attr:`step`."""
+        if self._scheduled:
+            self._set_lr()
         self.G.train()
         if self.D is not None:
             self.D.train()

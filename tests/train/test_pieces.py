@@ -118,3 +118,9 @@ def test_grid_png(tmp_path: Path) -> None:
     save_png(grid, tmp_path / "g.png")
     png = cv2.imread(str(tmp_path / "g.png"))
     assert tuple(png[2, 7]) == (0, 0, 255)  # BGR red inside the second tile
+
+
+def test_every_trainer_config_key_is_documented() -> None:
+    readme = (Path(__file__).parents[2] / "imggan" / "train" / "README-trainer-api.md").read_text()
+    missing = [key for key in TRAINER_DEFAULTS if f" {key} " not in readme.replace("`", " ").replace("\n", " ")]
+    assert not missing, f"config keys missing from imggan/train/README-trainer-api.md: {missing}"

@@ -57,11 +57,25 @@ def _hole_energy(ctx: Any) -> Any:
     return hole_energy(ctx.fake.float(), ctx.real.float(), ctx.batch["hole"])
 
 
+def _hole_detail(ctx: Any) -> Any:
+    from imggan_inpaint.losses import hole_detail
+
+    return hole_detail(ctx.fake.float(), ctx.real.float(), ctx.batch["hole"])
+
+
+def _hole_ssim(ctx: Any) -> Any:
+    from imggan_inpaint.losses import hole_ssim
+
+    return hole_ssim(ctx.fake.float(), ctx.real.float(), ctx.batch["hole"])
+
+
 @hookimpl
 def register_losses(register: Callable[[Any], None]) -> None:
-    """Register ``hole_l1``, ``hole_grad`` and ``hole_energy`` for ``--loss``."""
+    """Register ``hole_l1``, ``hole_grad``, ``hole_energy``, ``hole_detail`` and ``hole_ssim`` for ``--loss``."""
     from imggan.train.losses import LossTerm
 
     register(LossTerm("hole_l1", "L1 inside the hole only, per hole pixel (inpainting).", _hole_l1))
     register(LossTerm("hole_grad", "L1 of Sobel gradients inside the hole (inpainting edges).", _hole_grad))
     register(LossTerm("hole_energy", "L1 of local mean gradient magnitudes inside the hole (detail).", _hole_energy))
+    register(LossTerm("hole_detail", "Relative error of each hole's mean gradient magnitude.", _hole_detail))
+    register(LossTerm("hole_ssim", "1 - SSIM over the hole and its 5-pixel rim (structure).", _hole_ssim))

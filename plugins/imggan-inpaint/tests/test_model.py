@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from imggan_inpaint import losses, recipe
@@ -80,3 +81,29 @@ def test_losses_are_zero_on_a_perfect_fill_and_positive_otherwise() -> None:
     worse = t.clone()
     worse[..., 4:12, 4:12] = 0.5
     assert float(losses.hole_grad(worse, t, hole)) > 0
+
+
+def test_detail_and_ssim_terms_score_a_blurry_fill_worse_than_a_textured_one() -> None:
+    torch.manual_seed(0)
+    t = torch.rand(2, 3, 32, 32)
+    hole = torch.zeros(2, 1, 32, 32)
+    hole[..., 8:24, 8:24] = 1
+    assert float(losses.hole_detail(t, t, hole)) == 0.0
+    assert float(losses.hole_ssim(t, t, hole)) == pytest.approx(0.0, abs=1e-6)
+    flat = t * (1 - hole) + 0.5 * hole
+    textured = t * (1 - hole) + torch.rand(2, 3, 32, 32) * hole  # as much detail, wrong phase
+    assert float(losses.hole_detail(flat, t, hole)) > 0.8
+    assert float(losses.hole_detail(textured, t, hole)) < 0.1
+    assert float(losses.hole_ssim(flat, t, hole)) > 0.1
+    # The term is about the hole: pixels beyond the windows' reach get (numerically) no gradient.
+    fill = flat.clone().requires_grad_(True)
+    losses.hole_ssim(fill, t, hole).backward()
+    far = fill.grad[..., :2, :2].abs().max()
+    assert float(far) < 1e-6 * float(fill.grad.abs().max())
+
+
+def test_every_loss_term_is_registered_for_the_trainer() -> None:
+    from imggan.plugins import get_registry
+
+    names = set(get_registry().losses)
+    assert {"hole_l1", "hole_grad", "hole_energy", "hole_detail", "hole_ssim"} <= names
