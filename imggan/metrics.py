@@ -7,8 +7,8 @@ Example:
     >>> import numpy as np
     >>> from imggan.metrics import psnr
     >>> a = np.zeros((8, 8, 3), np.uint8); b = a.copy(); b[0, 0, 0] = 16
-    >>> round(psnr(a, b), 2)
-    52.93
+    >>> round(psnr(a, b), 2)  # one error of 16 among 192 values: MSE 256 / 192
+    46.88
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def psnr(reference: np.ndarray, test: np.ndarray, mask: np.ndarray | None = None
             return float("inf")
         err = err[sel]
     mse = float(err.mean())
-    return float("inf") if mse == 0 else 10.0 * np.log10(peak**2 / mse)
+    return float("inf") if mse == 0 else float(10.0 * np.log10(peak**2 / mse))
 
 
 def ssim(reference: np.ndarray, test: np.ndarray) -> float:

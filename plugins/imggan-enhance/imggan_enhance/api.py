@@ -61,6 +61,7 @@ def denoise(
     model: str | None = None,
     device: str = "cpu",
     tile: int | None = None,
+    ensemble: int = 1,
 ) -> np.ndarray:
     """Denoise an image with the shipped blind denoiser (or ``model``: a name or ``.safetensors`` path).
 
@@ -70,8 +71,9 @@ def denoise(
         model: registered model name or weights path; ``None`` = the shipped default.
         device: ``cpu``, ``cuda``, ``auto``...
         tile: tile side for large images (``None``: automatic).
+        ensemble: average over 1, 2, 4 or 8 flipped/rotated copies (N times slower, slightly better).
     """
-    return _apply("denoise", image, model, 1, device, tile, sigma=sigma)
+    return _apply("denoise", image, model, 1, device, tile, sigma=sigma, ensemble=ensemble)
 
 
 def upscale(
@@ -80,6 +82,7 @@ def upscale(
     model: str | None = None,
     device: str = "cpu",
     tile: int | None = None,
+    ensemble: int = 1,
 ) -> np.ndarray:
     """Upscale an image by ``scale`` (2 or 4); ``model="sharp"`` for the adversarially fine-tuned variant.
 
@@ -89,7 +92,8 @@ def upscale(
         model: ``None`` (PSNR-oriented default), ``"sharp"``, another registered name or a weights path.
         device: ``cpu``, ``cuda``, ``auto``...
         tile: tile side for large images (``None``: automatic).
+        ensemble: average over 1, 2, 4 or 8 flipped/rotated copies (N times slower, slightly better).
     """
     if scale not in (2, 4):
         raise ImgganError(f"scale must be 2 or 4, not {scale}")
-    return _apply("upscale", image, model, scale, device, tile)
+    return _apply("upscale", image, model, scale, device, tile, ensemble=ensemble)

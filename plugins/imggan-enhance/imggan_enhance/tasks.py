@@ -66,6 +66,22 @@ def load_denoiser(ctx: RunContext) -> Any:
     return loaded
 
 
+def _ensemble(ctx: RunContext) -> int:
+    return int(ctx.options.get("ensemble") or 1)
+
+
+def ensemble_option() -> click.Option:
+    """``--ensemble N``: geometric self-ensemble (shared by denoise and upscale)."""
+    return click.Option(
+        ["--ensemble", "ensemble"],
+        type=click.Choice(["1", "2", "4", "8"]),
+        default="1",
+        show_default=True,
+        callback=lambda _ctx, _param, value: int(value),
+        help="Average over N flipped/rotated copies: N times slower, slightly better (denoise: +0.1 dB at 2).",
+    )
+
+
 def process_denoise(model: Any, items: list[Item], ctx: RunContext) -> list[np.ndarray]:
     """Denoise a batch of same-size items."""
     from imggan_enhance.inference import run
@@ -76,7 +92,7 @@ def process_denoise(model: Any, items: list[Item], ctx: RunContext) -> list[np.n
         from imggan.errors import ImgganError
 
         raise ImgganError(f"--sigma {sigma}: give the noise level on the 8-bit scale, 0-255 (trained 0-50)")
-    y = run(model, x, ctx.tile, sigma=None if sigma is None else float(sigma))
+    y = run(model, x, ctx.tile, _ensemble(ctx), sigma=None if sigma is None else float(sigma))
     return _to_images(y, dtype)
 
 
@@ -106,7 +122,7 @@ def process_upscale(model: Any, items: list[Item], ctx: RunContext) -> list[np.n
     from imggan_enhance.inference import run
 
     x, dtype = _to_tensor(items)
-    return _to_images(run(model, x, ctx.tile), dtype)
+    return _to_images(run(model, x, ctx.tile, _ensemble(ctx)), dtype)
 
 
 def denoise_task() -> Task:
@@ -122,7 +138,8 @@ def denoise_task() -> Task:
                 type=click.FloatRange(0, 255),
                 default=None,
                 help="Noise level hint (std. dev. on the 8-bit scale, e.g. 25); default: blind.",
-            )
+            ),
+            ensemble_option(),
         ],
         default_model="default",
     )
@@ -143,7 +160,8 @@ def upscale_task() -> Task:
                 show_default=True,
                 callback=lambda _ctx, _param, value: int(value),
                 help="Upscaling factor.",
-            )
+            ),
+            ensemble_option(),
         ],
         default_model="x4",
     )

@@ -123,3 +123,11 @@ def test_large_image_runs_in_tiles_automatically(clean):
     whole = run(_model("denoise", None, 1, "cpu"), image_to_tensor(big), tile=0)
     diff = np.abs(out.astype(int) - np.rint(whole[0].permute(1, 2, 0).numpy()[..., ::-1] * 255).astype(int))
     assert diff[8:-8, 8:-8].mean() < 0.5 and diff.max() <= 4
+
+
+def test_self_ensemble_keeps_shapes_and_does_not_hurt(clean):
+    noisy = noise_image(clean, 25.0, np.random.default_rng(1))
+    single, double = psnr(clean, denoise(noisy)), psnr(clean, denoise(noisy, ensemble=2))
+    assert double > single - 0.05, (single, double)
+    odd = clean[:17, :23]
+    assert upscale(odd, scale=2, ensemble=4).shape == (34, 46, 3)

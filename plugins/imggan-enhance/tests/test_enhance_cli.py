@@ -59,3 +59,16 @@ def test_wrong_scale_for_the_model_is_a_usage_error(inputs, tmp_path):
     )
     assert result.exit_code != 0
     assert "x4" in result.output
+
+
+def test_ensemble_option_matches_the_python_api(inputs, tmp_path):
+    from imggan_enhance.api import denoise
+
+    out = tmp_path / "out.png"
+    args = ["denoise", str(inputs / "a.png"), "--ensemble", "2", "-o", str(out), "-q"]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 0, result.output
+    expected = denoise(cv2.imread(str(inputs / "a.png")), ensemble=2)
+    assert (cv2.imread(str(out)) == expected).all()
+    bad = CliRunner().invoke(_cli(), ["denoise", str(inputs / "a.png"), "--ensemble", "3", "-o", str(out)])
+    assert bad.exit_code == 2 and "--ensemble" in bad.output
