@@ -85,16 +85,22 @@ def test_losses_are_zero_on_a_perfect_fill_and_positive_otherwise() -> None:
 
 def test_detail_and_ssim_terms_score_a_blurry_fill_worse_than_a_textured_one() -> None:
     torch.manual_seed(0)
-    t = torch.rand(2, 3, 32, 32)
-    hole = torch.zeros(2, 1, 32, 32)
-    hole[..., 8:24, 8:24] = 1
+    t = torch.rand(2, 3, 40, 40)
+    hole = torch.zeros(2, 1, 40, 40)
+    hole[..., 8:32, 8:32] = 1
     assert float(losses.hole_detail(t, t, hole)) == 0.0
     assert float(losses.hole_ssim(t, t, hole)) == pytest.approx(0.0, abs=1e-6)
     flat = t * (1 - hole) + 0.5 * hole
-    textured = t * (1 - hole) + torch.rand(2, 3, 32, 32) * hole  # as much detail, wrong phase
+    textured = t * (1 - hole) + torch.rand(2, 3, 40, 40) * hole  # as much detail, wrong phase
     assert float(losses.hole_detail(flat, t, hole)) > 0.8
     assert float(losses.hole_detail(textured, t, hole)) < 0.1
     assert float(losses.hole_ssim(flat, t, hole)) > 0.1
+    # Thin strokes have no interior: the detail term leaves them to the pixel losses.
+    stroke = torch.zeros(2, 1, 40, 40)
+    stroke[..., 10:26, 4:36] = 1  # 16 px wide
+    assert float(losses.hole_interior(stroke).sum()) == 0.0
+    assert float(losses.hole_detail(flat, t, stroke)) == 0.0
+    assert float(losses.hole_interior(hole).sum()) == 2 * 8 * 8
     # The term is about the hole: pixels beyond the windows' reach get (numerically) no gradient.
     fill = flat.clone().requires_grad_(True)
     losses.hole_ssim(fill, t, hole).backward()
