@@ -60,6 +60,11 @@ def _common_params() -> list[click.Parameter]:
         click.Option(
             ["--export", "export_only"], is_flag=True, help="Only export the model from the newest checkpoint of --out."
         ),
+        click.Option(
+            ["--checkpoint"],
+            metavar="STEP|FILE",
+            help="With --export: export this checkpoint (a step number or a file) instead of the newest.",
+        ),
         click.Option(["--quiet"], is_flag=True, help="No progress bar."),
     ]
 
@@ -117,10 +122,12 @@ def _run(recipe: Any, config: dict[str, Any], kwargs: dict[str, Any]) -> None:
             return
         if out is None:
             raise click.UsageError("--out RUN_DIR is required (or use --dry-run)")
+        if kwargs["checkpoint"] and not kwargs["export_only"]:
+            raise click.UsageError("--checkpoint goes with --export (to resume, use --resume)")
         if kwargs["export_only"]:
             from imggan.train.trainer import export_run
 
-            click.echo(str(export_run(recipe, out)))
+            click.echo(str(export_run(recipe, out, kwargs["checkpoint"])))
             return
         from imggan.train.trainer import train
 

@@ -846,16 +846,28 @@ def export_model(recipe: TrainRecipe, G_ema: nn.Module, config: dict[str, Any], 
     return path
 
 
-def export_run(recipe: TrainRecipe, run_dir: Path) -> Path:
-    """Export the EMA generator of the newest checkpoint in ``run_dir`` without training.
+def export_run(recipe: TrainRecipe, run_dir: Path, checkpoint: str | Path | None = None) -> Path:
+    """Export the EMA generator of a checkpoint in ``run_dir`` (default: the newest) without training.
+
+    Args:
+        recipe: the run's recipe.
+        run_dir: the run folder.
+        checkpoint: a step number (``"4000"``) or a checkpoint file; ``None`` = the newest.
 
     Raises:
-        ImgganError: the run has no checkpoint.
+        ImgganError: the run has no checkpoint, or not the one asked for.
     """
-    latest = ckpt.latest_checkpoint(Path(run_dir))
-    if latest is None:
-        raise ImgganError(f"{run_dir} has no checkpoint to export")
-    tensors, meta = ckpt.load_checkpoint(latest)
+    if checkpoint is None:
+        chosen = ckpt.latest_checkpoint(Path(run_dir))
+        if chosen is None:
+            raise ImgganError(f"{run_dir} has no checkpoint to export")
+    else:
+        text = str(checkpoint)
+        chosen = ckpt.checkpoint_path(Path(run_dir), int(text)) if text.isdigit() else Path(text).expanduser()
+        if not chosen.is_file():
+            have = ", ".join(p.stem for p in ckpt.list_checkpoints(Path(run_dir))) or "none"
+            raise ImgganError(f"checkpoint {checkpoint}: no such file {chosen} (the run has: {have})")
+    tensors, meta = ckpt.load_checkpoint(chosen)
     config = meta["config"]
     torch.manual_seed(int(config["seed"]))
     generator = recipe.build_generator(config)

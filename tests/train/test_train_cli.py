@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
+
 from imggan.train import checkpoint as ckpt
+from imggan.weights import load_weights
 
 
 def test_recipes_are_subcommands(invoke) -> None:
@@ -70,6 +73,18 @@ def test_train_resume_export(invoke, tmp_path: Path) -> None:
     (run / "generator.safetensors").unlink()
     exported = invoke("train", "toy2d", "--out", run, "--export")
     assert exported.exit_code == 0 and Path(exported.stdout.strip()).is_file()
+    newest = load_weights(Path(exported.stdout.strip()))[0]
+
+    # An older checkpoint by step number (or file) exports that step's EMA generator.
+    older = invoke("train", "toy2d", "--out", run, "--export", "--checkpoint", "5")
+    assert older.exit_code == 0, older.output
+    step5 = load_weights(Path(older.stdout.strip()))[0]
+    saved5 = ckpt.strip_prefix(ckpt.load_checkpoint(ckpt.checkpoint_path(run, 5))[0], "G_ema/")
+    assert all(torch.equal(step5[k], saved5[k]) for k in step5)
+    assert any(not torch.equal(step5[k], newest[k]) for k in step5)
+    missing = invoke("train", "toy2d", "--out", run, "--export", "--checkpoint", "6")
+    assert missing.exit_code == 2 and "step-00000005" in missing.output
+    assert invoke("train", "toy2d", "--out", run, "--checkpoint", "5").exit_code == 2  # only with --export
 
 
 def test_usage_errors(invoke) -> None:
