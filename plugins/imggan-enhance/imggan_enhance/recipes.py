@@ -6,6 +6,9 @@ degradation that makes the input happens on the training device in ``prepare_bat
 * denoise: Gaussian noise with sigma ~ U[0, 50] per crop (8-bit scale), clipped and rounded to 8 bits;
   gray crops get the same noise in every channel; the noise level is given to the network for a fraction
   ``hint_fraction`` of the crops and hidden (blind) for the rest.
+  With ``degradation="jpeg"`` the input is instead each crop saved as a JPEG (OpenCV, 4:2:0) at a quality
+  drawn uniformly from ``jpeg_quality`` (default [10, 70]), always blind: the JPEG-artefact remover
+  (``imggan denoise --model jpeg``), the same network with other weights.
 * upscale: antialiased bicubic downscaling by ``scale``, rounded to 8 bits; with ``robust=true`` some crops
   are also blurred / noised a little before downscaling.
 
@@ -80,11 +83,20 @@ def make_denoise_prepare(config: dict[str, Any] | None = None):
     def prepare(batch: dict[str, Any], device: Any) -> dict[str, Any]:
         import torch
 
-        from imggan_enhance.degrade import quantize
+        from imggan_enhance.degrade import jpeg, quantize
 
         cfg = config or {}
         target = batch["target"].to(device, non_blocking=True)
         n = target.shape[0]
+        degradation = str(cfg.get("degradation", "gaussian"))
+        if degradation == "jpeg":
+            q_low, q_high = (int(q) for q in cfg.get("jpeg_quality", (10, 70)))
+            qualities = torch.randint(q_low, q_high + 1, (n,)).tolist()
+            target = quantize(target)
+            compressed = torch.cat([jpeg(target[i : i + 1], q) for i, q in enumerate(qualities)])
+            return {"target": target, "input": compressed, "sigma": torch.full((n,), -1.0, device=device)}
+        if degradation != "gaussian":
+            raise ValueError(f"degradation {degradation!r}: expected 'gaussian' or 'jpeg'")
         low, high = float(cfg.get("sigma_min", 0.0)), float(cfg.get("sigma_max", 50.0))
         sigma = low + (high - low) * torch.rand(n, device=device)
         noise = torch.randn_like(target)
@@ -188,7 +200,8 @@ def denoise_recipe() -> TrainRecipe:
 
     return TrainRecipe(
         name="denoise",
-        help="Train the blind Gaussian denoiser (sigma 0-50) on clean photo crops.",
+        help="Train the blind Gaussian denoiser (sigma 0-50) on clean photo crops "
+        "(--set degradation=jpeg: the JPEG-artefact remover).",
         build_generator=_build(denoise_arch),
         build_discriminator=build_discriminator,
         make_batches=batches,

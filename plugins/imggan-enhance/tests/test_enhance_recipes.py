@@ -50,3 +50,17 @@ def test_core_trainer_runs_the_recipe(recipe_fn, extra, data_dir, tmp_path):
     assert stats["step"] == 2
     exported = Path(stats["export"])
     assert exported.is_file() and exported.with_suffix(".json").is_file()
+
+
+def test_jpeg_degradation_makes_blind_jpeg_pairs(data_dir):
+    recipe = denoise_recipe()
+    config = {"data": str(data_dir), "batch_size": 4, "crop": 32, "degradation": "jpeg", "jpeg_quality": [10, 10]}
+    batch = recipe.prepare_batch(next(iter(recipe.make_batches(config, 0))), torch.device("cpu"))
+    assert batch["input"].shape == batch["target"].shape == (4, 3, 32, 32)
+    assert (batch["sigma"] < 0).all()  # blind
+    target = np.rint(batch["target"][0].permute(1, 2, 0).numpy()[..., ::-1] * 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", target, [cv2.IMWRITE_JPEG_QUALITY, 10])
+    expected = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255
+    assert np.array_equal(batch["input"][0].permute(1, 2, 0).numpy(), expected)
+    with pytest.raises(ValueError, match="degradation 'blur'"):
+        recipe.prepare_batch(next(iter(recipe.make_batches({**config, "degradation": "blur"}, 0))), "cpu")
