@@ -13,7 +13,10 @@
   Only large holes have an interior: there a pixel loss drives the fill towards a blurry average, while thin
   strokes, which context pins down, are left to the pixel losses.
 - ``hole_ssim``: 1 - SSIM (kornia, Gaussian window 11, sigma 1.5, as the benchmark's scikit-image SSIM)
-  averaged over the hole and the 5 pixels around it, where the filled pixels enter the SSIM windows.
+  averaged over the hole's band: the hole and the 5 pixels around it (where filled pixels enter the SSIM
+  windows), less the interior of large holes. SSIM scores texture of the wrong phase below a flat fill, so
+  in an interior, where the content cannot be predicted, it would pull towards blur; there ``hole_detail``
+  and ``hole_energy`` decide.
 
 Example:
     >>> import torch
@@ -86,9 +89,9 @@ def hole_detail(fake: torch.Tensor, target: torch.Tensor, hole: torch.Tensor) ->
 
 
 def hole_ssim(fake: torch.Tensor, target: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-    """1 - mean SSIM over the hole dilated by 5 pixels (the reach of the 11x11 window)."""
+    """1 - mean SSIM over the hole dilated by 5 pixels (the 11x11 window's reach) less the hole's interior."""
     from kornia.metrics import ssim
 
-    region = F.max_pool2d(hole, 11, 1, 5)
+    region = F.max_pool2d(hole, 11, 1, 5) * (1.0 - hole_interior(hole))
     index = ssim(fake.clamp(0, 1), target, 11, max_val=1.0)
     return ((1.0 - index) * region).sum() / (region.sum() * fake.shape[1]).clamp_min(1.0)

@@ -101,6 +101,15 @@ def test_detail_and_ssim_terms_score_a_blurry_fill_worse_than_a_textured_one() -
     assert float(losses.hole_interior(stroke).sum()) == 0.0
     assert float(losses.hole_detail(flat, t, stroke)) == 0.0
     assert float(losses.hole_interior(hole).sum()) == 2 * 8 * 8
+    # ... and the SSIM term all but leaves the interior alone (free for detail), unlike the band around it
+    # (an interior pixel only reaches it through the Gaussian tails of band windows).
+    base = float(losses.hole_ssim(flat, t, hole))
+    inside, band = flat.clone(), flat.clone()
+    inside[..., 20, 20] = 1.0  # deep inside: at least 8 px from every known pixel
+    band[..., 9, 20] = 1.0  # one pixel inside the hole's edge
+    assert abs(float(losses.hole_ssim(inside, t, hole)) - base) < 0.05 * abs(
+        float(losses.hole_ssim(band, t, hole)) - base
+    )
     # The term is about the hole: pixels beyond the windows' reach get (numerically) no gradient.
     fill = flat.clone().requires_grad_(True)
     losses.hole_ssim(fill, t, hole).backward()
