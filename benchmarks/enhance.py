@@ -98,6 +98,9 @@ def bench_denoise(crops, args) -> list[dict]:
     add("imggan denoise (blind)", ours, len(crops), ms)
     hinted = [denoise(n, sigma=25, model=model) for n in noisy]
     add("imggan denoise (--sigma 25)", hinted, len(crops), ms)
+    doubled = [denoise(n, model=model, ensemble=2) for n in noisy]
+    ms2 = timed(lambda: denoise(noisy[0], model=model, ensemble=2), args.repeat)
+    add("imggan denoise (blind, --ensemble 2)", doubled, len(crops), ms2)
     k = min(args.bm3d_count, len(crops))
     if k:
         try:
@@ -113,6 +116,7 @@ def bench_denoise(crops, args) -> list[dict]:
             bms = (time.perf_counter() - t) * 1000 / k
             add(f"BM3D bm3d_rgb (true sigma), first {k} crops", b, k, bms)
             add(f"imggan denoise (blind), same {k} crops", ours[:k], k, ms)
+            add(f"imggan denoise (blind, --ensemble 2), same {k} crops", doubled[:k], k, ms2)
         except ImportError:
             print("bm3d is not installed: pip install bm3d", file=sys.stderr)
     return rows
