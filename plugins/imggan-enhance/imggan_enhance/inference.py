@@ -20,7 +20,7 @@ from imggan.weights import ModelEntry, load_weights
 
 AUTO_TILE_PIXELS = 1024 * 1024  # inputs larger than this run in tiles ...
 AUTO_TILE = 512  # ... of this side (bounded memory, seamless blending in imggan.tiling)
-OVERLAP = {1: 96, 2: 32, 4: 32}  # per scale, in input pixels: the denoiser's receptive field is wide
+OVERLAP = {1: 128, 2: 32, 4: 32}  # per scale, in input pixels: the denoiser's receptive field is wide
 
 
 @dataclass

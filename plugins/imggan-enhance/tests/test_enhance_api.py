@@ -68,19 +68,19 @@ def test_upscale_beats_bicubic_on_the_packaged_image(clean):
 
 @pytest.mark.parametrize("task", ["denoise", "upscale"])
 def test_tiled_and_untiled_agree_away_from_borders(task, clean):
-    """Tiled inference at the overlap real use gets (96 px for denoise) leaves no seam."""
+    """Tiled inference at the overlap real use gets (128 px for denoise) leaves no seam."""
     from imggan.tensors import image_to_tensor
     from imggan_enhance.api import _model
     from imggan_enhance.inference import run
 
     model = _model(task, None, 2 if task == "upscale" else 1, "cpu")
-    image = cv2.resize(clean, (256, 256), interpolation=cv2.INTER_CUBIC) if task == "denoise" else clean[:90, :100]
+    image = cv2.resize(clean, (320, 320), interpolation=cv2.INTER_CUBIC) if task == "denoise" else clean[:90, :100]
     if task == "denoise":
         image = noise_image(image, 20.0, np.random.default_rng(1))
     x = image_to_tensor(image)
     whole = run(model, x, tile=None)
-    # both really tile: 256² in 192² tiles (keeps the full 96 px denoise overlap), 90x100 in 40² tiles
-    tiled = run(model, x, tile=192 if task == "denoise" else 40)
+    # both really tile: 320² in 256² tiles (keeps the full 128 px denoise overlap), 90x100 in 40² tiles
+    tiled = run(model, x, tile=256 if task == "denoise" else 40)
     assert tiled.shape == whole.shape
     m = 8 * model.scale
     diff = (tiled - whole)[..., m:-m, m:-m].abs()
