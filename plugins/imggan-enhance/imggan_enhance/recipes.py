@@ -8,7 +8,8 @@ degradation that makes the input happens on the training device in ``prepare_bat
   ``hint_fraction`` of the crops and hidden (blind) for the rest.
   With ``degradation="jpeg"`` the input is instead each crop saved as a JPEG (OpenCV, 4:2:0) at a quality
   drawn uniformly from ``jpeg_quality`` (default [10, 70]), always blind: the JPEG-artefact remover
-  (``imggan denoise --model jpeg``), the same network with other weights.
+  (the same network with other weights; none is shipped yet: train one and run it with
+  ``imggan denoise --model RUN/denoise.safetensors``).
 * upscale: antialiased bicubic downscaling by ``scale``, rounded to 8 bits; with ``robust=true`` some crops
   are also blurred / noised a little before downscaling.
 
