@@ -171,19 +171,12 @@ def bench_upscale(crops, args, scale: int) -> list[dict]:
 TV_WEIGHTS = (0.01, 0.02, 0.04, 0.08, 0.16)
 
 
-def jpeg_image(image: np.ndarray, quality: int) -> np.ndarray:
-    """Benchmark protocol: the image saved as a JPEG by OpenCV at ``quality`` (4:2:0) and decoded."""
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
-
-
 def bench_jpeg(crops, args, quality: int) -> list[dict]:
     """Rows of the JPEG-artefact table at ``quality``: the JPEG itself, TV denoising, the jpeg model."""
     from skimage.restoration import denoise_tv_chambolle
 
     from imggan_enhance.api import denoise
+    from imggan_enhance.degrade import jpeg_image
 
     inputs = [jpeg_image(c, quality) for c in crops]
     rows = []

@@ -28,6 +28,7 @@ __all__ = [
     "blur",
     "downscale",
     "jpeg",
+    "jpeg_image",
     "noise_image",
     "quantize",
     "random_sigmas",
@@ -96,12 +97,17 @@ def jpeg(x: torch.Tensor, quality: int) -> torch.Tensor:
     out = []
     for image in x.detach().cpu():
         array = np.rint(image.clamp(0, 1).permute(1, 2, 0).numpy()[..., ::-1] * 255).astype(np.uint8)
-        ok, buf = cv2.imencode(".jpg", array, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-        if not ok:
-            raise RuntimeError("JPEG encoding failed")
-        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255.0
+        decoded = jpeg_image(array, quality)[..., ::-1].astype(np.float32) / 255.0
         out.append(torch.from_numpy(np.ascontiguousarray(decoded.transpose(2, 0, 1))))
     return torch.stack(out).to(x.device)
+
+
+def jpeg_image(image: np.ndarray, quality: int) -> np.ndarray:
+    """Training and benchmark protocol: a uint8 BGR image saved as a JPEG by OpenCV (4:2:0) and decoded."""
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
 
 
 def noise_image(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:

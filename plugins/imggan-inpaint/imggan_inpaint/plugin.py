@@ -39,34 +39,25 @@ def register_recipes(register: Callable[[Any], None]) -> None:
     register(build_recipe())
 
 
-def _hole_l1(ctx: Any) -> Any:
-    from imggan_inpaint.losses import hole_l1
+class _HoleTerm:
+    """A trainer loss term calling ``imggan_inpaint.losses.<name>(fake, real, hole)`` (imported when first used)."""
 
-    return hole_l1(ctx.fake.float(), ctx.real.float(), ctx.batch["hole"])
+    def __init__(self, name: str) -> None:
+        self.name = name
 
+    def __call__(self, ctx: Any) -> Any:
+        from imggan_inpaint import losses
 
-def _hole_grad(ctx: Any) -> Any:
-    from imggan_inpaint.losses import hole_grad
-
-    return hole_grad(ctx.fake.float(), ctx.real.float(), ctx.batch["hole"])
-
-
-def _hole_energy(ctx: Any) -> Any:
-    from imggan_inpaint.losses import hole_energy
-
-    return hole_energy(ctx.fake.float(), ctx.real.float(), ctx.batch["hole"])
+        return getattr(losses, self.name)(ctx.fake.float(), ctx.real.float(), ctx.batch["hole"])
 
 
-def _hole_detail(ctx: Any) -> Any:
-    from imggan_inpaint.losses import hole_detail
-
-    return hole_detail(ctx.fake.float(), ctx.real.float(), ctx.batch["hole"])
-
-
-def _hole_ssim(ctx: Any) -> Any:
-    from imggan_inpaint.losses import hole_ssim
-
-    return hole_ssim(ctx.fake.float(), ctx.real.float(), ctx.batch["hole"])
+HOLE_TERMS = {
+    "hole_l1": "L1 inside the hole only, per hole pixel (inpainting).",
+    "hole_grad": "L1 of Sobel gradients inside the hole (inpainting edges).",
+    "hole_energy": "L1 of local mean gradient magnitudes inside the hole (detail).",
+    "hole_detail": "Relative error of the mean gradient magnitude in large holes' interiors.",
+    "hole_ssim": "1 - SSIM over the hole's band (its rim, not large holes' interiors).",
+}
 
 
 @hookimpl
@@ -74,8 +65,5 @@ def register_losses(register: Callable[[Any], None]) -> None:
     """Register ``hole_l1``, ``hole_grad``, ``hole_energy``, ``hole_detail`` and ``hole_ssim`` for ``--loss``."""
     from imggan.train.losses import LossTerm
 
-    register(LossTerm("hole_l1", "L1 inside the hole only, per hole pixel (inpainting).", _hole_l1))
-    register(LossTerm("hole_grad", "L1 of Sobel gradients inside the hole (inpainting edges).", _hole_grad))
-    register(LossTerm("hole_energy", "L1 of local mean gradient magnitudes inside the hole (detail).", _hole_energy))
-    register(LossTerm("hole_detail", "Relative error of each hole's mean gradient magnitude.", _hole_detail))
-    register(LossTerm("hole_ssim", "1 - SSIM over the hole and its 5-pixel rim (structure).", _hole_ssim))
+    for name, help_text in HOLE_TERMS.items():
+        register(LossTerm(name, help_text, _HoleTerm(name)))
