@@ -8,7 +8,8 @@
 #          itself is imported from this checkout (weights included)
 #   .gpu/train/  the training images (imggan data fetch; lossless WebP copies travel in less space)
 # Environment: OUT (results), DEADLINE (seconds from start for everything, default 520), DEVICE (cuda),
-#   BATCH / CROP (training batch and crop side, default 32 / 128), PY (python3), RUNS (which runs: A B C).
+#   BATCH / CROP (training batch and crop side, default 32 / 128), PY (python3), RUNS (which runs: A B C),
+#   PROBE (seconds, default 40), SKIP_CHECKS (set: train only).
 # Locally, a dry rehearsal on the CPU: DEVICE=cpu BATCH=2 CROP=64 DEADLINE=150 OUT=/tmp/o bash benchmarks/gpu_session.sh
 set -u
 START=$(date +%s)
@@ -42,6 +43,7 @@ print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch
 EOF
 "$PY" -m imggan plugins >>"$LOG" 2>&1 || { say "imggan plugins failed"; cat "$LOG"; exit 1; }
 
+if [ -z "${SKIP_CHECKS:-}" ]; then
 # 1. CUDA tests (skipped, not failed, where no CUDA device is present)
 say "gpu tests"
 timeout 120 "$PY" -m pytest -q -m gpu -p no:cacheprovider tests plugins >"$OUT/gpu_tests.log" 2>&1
@@ -51,8 +53,11 @@ say "gpu tests exit $? : $(tail -1 "$OUT/gpu_tests.log")"
 say "throughput"
 timeout 90 "$PY" benchmarks/train_throughput.py --device "$DEVICE" --steps 30 --warmup 5 >"$OUT/throughput.md" 2>&1
 say "throughput exit $?"
+fi
 
-# 3. training runs: A = the shipped denoiser trained on, B = a wider denoiser from scratch, C = JPEG remover
+# 3. training runs: A = the shipped denoiser trained on, B = a wider denoiser from scratch, C = JPEG remover,
+#    D / E = the x4 / x2 upscalers trained on, F = the sharp x4 variant's adversarial fine-tune trained on
+#    (options after the common ones win: D and F train on larger crops)
 common=(--data "$DATA" --device "$DEVICE" --quiet --set crop="$CROP" --set batch_size="$BATCH" --set amp=false
     --set lr_schedule=cosine --set ckpt_every=1000 --set keep_last=1 --set sample_every=0 --set log_every=20
     --set tensorboard=false --set threads=4 --set 'betas=[0.9, 0.999]' --set grad_clip=1.0 --set ema_beta=0.999)
@@ -61,16 +66,21 @@ run_args() {
     A) echo "denoise --init $WEIGHTS/denoise.safetensors --set lr_g=1e-4 --set lr_warmup=200" ;;
     B) echo "denoise --set arch.width=48 --set arch.blocks=[2,2,2,3] --set arch.max_width=192 --set lr_g=5e-4 --set lr_warmup=500" ;;
     C) echo "denoise --init $WEIGHTS/denoise.safetensors --set degradation=jpeg --set jpeg_quality=[10,70] --set lr_g=2e-4 --set lr_warmup=200" ;;
+    D) echo "upscale --init $WEIGHTS/upscale-x4.safetensors --set scale=4 --set crop=192 --set lr_g=2e-4 --set lr_warmup=200" ;;
+    E) echo "upscale --init $WEIGHTS/upscale-x2.safetensors --set scale=2 --set lr_g=2e-4 --set lr_warmup=200" ;;
+    F) echo "upscale --init $WEIGHTS/upscale-sharp-x4.safetensors --set scale=4 --set crop=192 --loss l1=1,adv=0.01,fm=1 --set lr_g=1e-4 --set lr_d=2e-4 --set betas=[0.5,0.99] --set lr_warmup=100" ;;
     esac
 }
 train() {  # train NAME RUN_DIR STEPS SECONDS
     local -
     set -f  # the [..] of list values are no globs
     # shellcheck disable=SC2046
-    timeout -s TERM "$4" "$PY" -m imggan train $(run_args "$1") "${common[@]}" --out "$2" --steps "$3" >"$2.log" 2>&1
+    local args
+    args=$(run_args "$1")
+    timeout -s TERM "$4" "$PY" -m imggan train ${args%% *} "${common[@]}" ${args#* } --out "$2" --steps "$3" >"$2.log" 2>&1
 }
 
-PROBE=${PROBE:-40}
+PROBE=${PROBE:-40}  # seconds of all runs at once, to measure their steps/s
 say "probe ($PROBE s, all runs at once)"
 for name in $RUNS; do rm -rf "$WORK/probe-$name"; train "$name" "$WORK/probe-$name" 1000000 "$PROBE" & done
 wait
@@ -94,7 +104,7 @@ say "training done"
 # 4. export (a run stopped by the timeout exports its newest checkpoint) and pack
 for name in $RUNS; do
     run="$WORK/$name"
-    ls "$run"/*.safetensors >/dev/null 2>&1 || "$PY" -m imggan train denoise --out "$run" --export >>"$run.log" 2>&1
+    ls "$run"/*.safetensors >/dev/null 2>&1 || "$PY" -m imggan train "$(run_args "$name" | cut -d' ' -f1)" --out "$run" --export >>"$run.log" 2>&1
     "$PY" - "$run" <<'EOF'
 import sys
 from pathlib import Path
@@ -113,7 +123,7 @@ done
 
 # 5. if time is left: throughput with torch.compile
 left=$((DEADLINE - $(elapsed) - 5))
-if [ "$left" -gt 40 ]; then
+if [ "$left" -gt 40 ] && [ -z "${SKIP_CHECKS:-}" ]; then
     say "throughput with compile ($left s left)"
     timeout "$left" "$PY" benchmarks/train_throughput.py --device "$DEVICE" --steps 30 --warmup 5 --compile \
         >"$OUT/throughput-compile.md" 2>&1
