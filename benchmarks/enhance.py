@@ -9,8 +9,8 @@ Protocol (issue 5): 256x256 crops of the held-out photographs (``imggan.data.sou
 * upscale: antialiased bicubic x4 (x2) downscale, rounded to 8 bits. Baselines: bicubic and Lanczos (OpenCV).
   Also the mean Sobel gradient magnitude (sharpness; the original's is listed).
 * jpeg: each crop saved as a JPEG by OpenCV at quality 10 / 30 / 50 and decoded; baseline: scikit-image
-  total-variation denoising (Chambolle) at the best of five weights; the model is ``--jpeg-model`` (none is
-  shipped yet: the row is skipped).
+  total-variation denoising (Chambolle) at the best of five weights; the model is ``--jpeg-model`` (default:
+  the shipped ``jpeg`` model; the row is skipped where it is missing).
 * time: CPU milliseconds per image, batch of one, after warm-up, median of ``--repeat`` runs, with
   ``--threads`` torch threads.
 

@@ -2,15 +2,23 @@
 # One prepared run for a lent GPU machine: the CUDA tests, the trainer's throughput, and longer training of
 # the shipped enhance models, all inside one wall-clock deadline. Results land in $OUT (at most 8 files).
 #
-# Prepare here (see benchmarks/RESULTS.md, "GPU session"):
-#   .whl/  wheels of kornia and kornia_rs, and .whl/site/ the *.dist-info folders of imggan, imggan-inpaint and
-#          imggan-enhance (pip install --target of their wheels, dist-info kept): their entry points; the code
-#          itself is imported from this checkout (weights included)
-#   .gpu/train/  the training images (imggan data fetch; lossless WebP copies travel in less space)
+# Prepare on the machine that sends the checkout (both folders git-ignored, e.g. in .git/info/exclude):
+#   .whl/  wheels of kornia and kornia_rs for the GPU machine's Python, e.g.
+#          pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux_2_17_x86_64 \
+#              -d .whl kornia==0.9.0 kornia_rs==0.2.0
+#          and .whl/site/ the *.dist-info folders of imggan, imggan-inpaint and imggan-enhance (pip wheel --no-deps
+#          the three, pip install --no-deps --target T, copy T/*.dist-info): their entry points. The code itself
+#          is imported from this checkout (weights included), so nothing is copied twice.
+#   .gpu/train/  the training images of `imggan data fetch`; lossless WebP copies (cv2.IMWRITE_WEBP_QUALITY 101)
+#          are pixel-identical and ~40 % smaller than the PNGs (the checkout travels with a size limit).
 # Environment: OUT (results), DEADLINE (seconds from start for everything, default 520), DEVICE (cuda),
-#   BATCH / CROP (training batch and crop side, default 32 / 128), PY (python3), RUNS (which runs: A B C),
-#   PROBE (seconds, default 40), SKIP_CHECKS (set: train only).
-# Locally, a dry rehearsal on the CPU: DEVICE=cpu BATCH=2 CROP=64 DEADLINE=150 OUT=/tmp/o bash benchmarks/gpu_session.sh
+#   BATCH / CROP (training batch and crop side, default 32 / 128), PY (python3), RUNS (which runs, default
+#   "A B C"; D E F train the upscalers), PROBE (seconds, default 40), SKIP_CHECKS (set: train only), WHEELS.
+# Each run's steps are set so that its cosine learning-rate schedule ends inside the deadline: all runs first
+# train PROBE seconds at once, their measured steps/s times the time left gives the step count.
+# Session 3 ran: DEADLINE=515 (A B C with the checks), then RUNS="D E F" SKIP_CHECKS=1 PROBE=25 DEADLINE=215.
+# A CPU rehearsal (WHEELS: a folder holding kornia's py3 wheel and site/):
+#   DEVICE=cpu BATCH=2 CROP=64 DEADLINE=150 PROBE=20 OUT=/tmp/o bash benchmarks/gpu_session.sh
 set -u
 START=$(date +%s)
 OUT=${OUT:-/tmp/imggan-gpu-out}

@@ -8,8 +8,7 @@ degradation that makes the input happens on the training device in ``prepare_bat
   ``hint_fraction`` of the crops and hidden (blind) for the rest.
   With ``degradation="jpeg"`` the input is instead each crop saved as a JPEG (OpenCV, 4:2:0) at a quality
   drawn uniformly from ``jpeg_quality`` (default [10, 70]), always blind: the JPEG-artefact remover
-  (the same network with other weights; none is shipped yet: train one and run it with
-  ``imggan denoise --model RUN/denoise.safetensors``).
+  (the same network with other weights; shipped as ``imggan denoise --model jpeg``).
 * upscale: antialiased bicubic downscaling by ``scale``, rounded to 8 bits; with ``robust=true`` some crops
   are also blurred / noised a little before downscaling.
 
