@@ -83,8 +83,9 @@ def reference(args: argparse.Namespace, device: torch.device) -> float:
     return timed(step, args, device)
 
 
-def trainer_row(args: argparse.Namespace, device: torch.device, overrides: dict[str, Any]) -> float:
-    """This trainer's step with ``overrides``; returns images/s."""
+def trainer_row(args: argparse.Namespace, device: torch.device, overrides: dict[str, Any]) -> tuple[float, str]:
+    """This trainer's step with ``overrides``; returns images/s and what the trainer reported (a compile
+    failure it recovered from by training eagerly, say)."""
     G, D = make_models(args.z_dim, args.width)
 
     def batches(config: dict[str, Any], seed: int):
@@ -128,7 +129,7 @@ def trainer_row(args: argparse.Namespace, device: torch.device, overrides: dict[
             if trainer.step % trainer.check_every == 0:
                 trainer._check(None)  # the finiteness check of a real run (a device sync; CUDA: every 10 steps)
 
-        return timed(step, args, device)
+        return timed(step, args, device), "; ".join(trainer.pending_events)
     finally:
         trainer.close()
 
@@ -166,15 +167,15 @@ def main() -> None:
 
     rows: list[tuple[str, float]] = [("reference loop (fp32, eager)", reference(args, device))]
     amp = "bf16 autocast" if device.type == "cuda" else "fp32"
-    rows.append((f"imggan trainer ({amp}, contiguous)", trainer_row(args, device, {"channels_last": False})))
-    rows.append((f"imggan trainer ({amp}, channels_last)", trainer_row(args, device, {"channels_last": True})))
+    variants = [("contiguous", {"channels_last": False}), ("channels_last", {"channels_last": True})]
     if args.compile:
-        rows.append(
-            (
-                f"imggan trainer ({amp}, channels_last, compile)",
-                trainer_row(args, device, {"channels_last": True, "compile": True}),
-            )
-        )
+        variants += [
+            ("contiguous, compile", {"channels_last": False, "compile": True}),
+            ("channels_last, compile", {"channels_last": True, "compile": True}),
+        ]
+    for label, overrides in variants:
+        value, note = trainer_row(args, device, overrides)
+        rows.append((f"imggan trainer ({amp}, {label})" + (f" [{note}]" if note else ""), value))
 
     base = rows[0][1]
     print(f"\nTraining throughput, DCGAN 64x64, batch {args.batch}, width {args.width}, {args.steps} timed steps")

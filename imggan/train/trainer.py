@@ -149,6 +149,8 @@ class Trainer:
         if self.info.enabled and device.type == "cuda":
             device = torch.device("cuda", self.info.local_rank)
         self.device = device
+        if device.type == "cuda":  # fixed crop sizes: let cuDNN pick the fastest conv kernels once per shape
+            torch.backends.cudnn.benchmark = True
         self._created_group = dist_utils.init(self.info, device)
         if int(config.get("threads") or 0) > 0:
             torch.set_num_threads(int(config["threads"]))
@@ -234,6 +236,8 @@ class Trainer:
                 self.D_train = DDP(self.D, device_ids=ids, find_unused_parameters=bool(config.get("find_unused")))
             self._g_ddp, self._d_ddp = self.G_train, self.D_train
         self.D_g = self.D  # D as used inside the G step (no DDP reducer, frozen weights)
+        self._compile_pending = bool(config.get("compile"))  # the first step checks that compilation works
+        self.pending_events: list[str] = []  # messages for the run's log, drained by the training loop
         if config.get("compile"):
             self.G_train = torch.compile(self.G_train)
             if self.D is not None:
@@ -484,7 +488,33 @@ class Trainer:
         self._optimizer_step(self.opt_g, self.G, self.scaler_g, "g")
 
     def train_step(self) -> None:
-        """One full step: D update(s), G update, EMA update; advances :attr:`step`."""
+        """One full step: D update(s), G update, EMA update; advances :attr:`step`.
+
+        With ``compile``, compilation happens inside the first step; if it fails there (a compiler bug such as
+        torch 2.11 inductor's stride assertion in ``convolution_backward`` under channels_last on CUDA), the
+        state is restored, the run goes on with the eager modules and the reason is queued for the log.
+        """
+        if not self._compile_pending:
+            self._train_step()
+            return
+        self._compile_pending = False
+        before = Snapshot(self.step, self._objects())
+        rng_tensors, rng_meta = capture_rng()
+        try:
+            self._train_step()
+        except Exception as error:  # noqa: BLE001 - any compiler failure; a real error recurs in the eager retry
+            before.restore(self._objects())
+            restore_rng(rng_tensors, rng_meta)
+            self.step = before.step
+            self._reset_accumulators()
+            self.G_train = self._g_ddp or self.G
+            self.D_train = self._d_ddp or self.D
+            self.D_g = self.D
+            reason = (str(error).strip().splitlines() or [""])[0][:200]
+            self.pending_events.append(f"torch.compile failed ({type(error).__name__}: {reason}); training eager")
+            self._train_step()
+
+    def _train_step(self) -> None:
         if self._scheduled:
             self._set_lr()
         self.G.train()
@@ -786,6 +816,8 @@ def _run(trainer: Trainer, latest: Path | None, warnings: list[str], started: fl
         with stop:
             for _ in _loop_steps(trainer, total):
                 trainer.train_step()
+                while trainer.pending_events:
+                    monitor.event(trainer.step, trainer.pending_events.pop(0))
                 monitor.advance()
                 at_end = trainer.step >= total
                 if trainer.step % check_every == 0 or at_end or trainer.step % log_every == 0:

@@ -174,3 +174,37 @@ def test_torch_compile(tmp_path: Path, quiet, log_of) -> None:
     stats = train(tiny_recipe(), {**quiet, "steps": 3, "compile": True, "r1_gamma": 1.0, "r1_every": 2}, tmp_path)
     eager = train(tiny_recipe(), {**quiet, "steps": 3, "r1_gamma": 1.0, "r1_every": 2}, tmp_path / "eager")
     assert stats["losses"]["g/adv"] == pytest.approx(eager["losses"]["g/adv"], rel=1e-3)
+
+
+def test_a_failing_torch_compile_falls_back_to_eager(tmp_path: Path, quiet, log_of, events, monkeypatch) -> None:
+    """A compiler failure in the first step (as torch 2.11's inductor gave under channels_last on an H100)
+    restores the state, even updates made before the failure, and trains on eagerly, saying so in the log."""
+    calls = {"n": 0}
+
+    class Broken(nn.Module):
+        def __init__(self, module: nn.Module) -> None:
+            super().__init__()
+            self.module = module
+
+        def forward(self, *args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 3:  # G and D ran, D took its optimizer step; now the G step's D call fails
+                raise AssertionError("expected size 512==512, stride 16==1 at dim=1")
+            return self.module(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "compile", lambda module, **kw: Broken(module))
+    recipe = tiny_recipe(losses={"adv": 1.0, "l1": 1.0})
+    trainer = Trainer(recipe, merge_config(recipe.defaults, recipe.losses, cli={**quiet, "compile": True}), None)
+    for _ in range(3):
+        trainer.train_step()
+    assert calls["n"] == 3 and trainer.step == 3
+    assert len(trainer.pending_events) == 1 and "torch.compile failed (AssertionError" in trainer.pending_events[0]
+    assert {int(state["step"]) for state in trainer.opt_d.state.values()} == {3}  # the failed D update undone
+    trainer.close()
+
+    calls["n"] = 0
+    stats = train(recipe, {**quiet, "steps": 20, "compile": True, "lr_g": 1e-2}, tmp_path)
+    assert any("torch.compile failed" in e["event"] for e in events(tmp_path))
+    log = log_of(tmp_path)
+    assert sorted(log) == list(range(1, 21)) and stats["rollbacks"] == 0
+    assert log[20]["g/l1"] < log[1]["g/l1"]
