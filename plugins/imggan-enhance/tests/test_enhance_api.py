@@ -131,3 +131,11 @@ def test_self_ensemble_keeps_shapes_and_does_not_hurt(clean):
     assert double > single - 0.05, (single, double)
     odd = clean[:17, :23]
     assert upscale(odd, scale=2, ensemble=4).shape == (34, 46, 3)
+
+
+def test_shipped_jpeg_model_removes_artefacts(clean):
+    from imggan_enhance.degrade import jpeg_image
+
+    compressed = jpeg_image(clean, 15)
+    restored = denoise(compressed, model="jpeg")
+    assert psnr(clean, restored) > psnr(clean, compressed) + 0.5, (psnr(clean, compressed), psnr(clean, restored))
