@@ -1,7 +1,5 @@
 """The shipped models through the Python API: quality on a packaged image, shapes, dtypes, alpha, tiling."""
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -10,13 +8,6 @@ import torch
 from imggan.metrics import psnr
 from imggan_enhance.api import denoise, upscale
 from imggan_enhance.degrade import noise_image
-
-TEST_IMAGE = Path(__file__).resolve().parents[1] / "imggan_enhance" / "data" / "astronaut-128.png"
-
-
-@pytest.fixture(scope="module")
-def clean() -> np.ndarray:
-    return cv2.imread(str(TEST_IMAGE), cv2.IMREAD_COLOR)
 
 
 def test_shipped_denoiser_raises_psnr_by_a_clear_margin(clean):

@@ -1,7 +1,5 @@
 """The shipped enhance models give the CPU's result on a CUDA device. Marked ``gpu`` (skipped without CUDA)."""
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -11,13 +9,6 @@ from imggan_enhance.api import denoise, upscale
 from imggan_enhance.degrade import noise_image
 
 pytestmark = pytest.mark.gpu
-
-TEST_IMAGE = Path(__file__).resolve().parents[1] / "imggan_enhance" / "data" / "astronaut-128.png"
-
-
-@pytest.fixture(scope="module")
-def clean() -> np.ndarray:
-    return cv2.imread(str(TEST_IMAGE), cv2.IMREAD_COLOR)
 
 
 def test_denoise_on_cuda_matches_the_cpu(clean):
