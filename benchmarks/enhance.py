@@ -7,7 +7,8 @@ Protocol (issue 5): 256x256 crops of the held-out photographs (``imggan.data.sou
   (no hint). Baselines: BM3D (``bm3d.bm3d_rgb`` with the true sigma; slow, so on the first ``--bm3d-count``
   crops, where the model is scored on the same crops too) and OpenCV ``fastNlMeansDenoisingColored``.
 * upscale: antialiased bicubic x4 (x2) downscale, rounded to 8 bits. Baselines: bicubic and Lanczos (OpenCV).
-  Also the mean Sobel gradient magnitude (sharpness; the original's is listed).
+  Also the mean Sobel gradient magnitude (sharpness; the original's is listed). A third table feeds x4 models
+  a degraded LR (``imggan_enhance.degrade.ROBUST_BENCH``: blur, downscale, noise, JPEG) for the ``robust`` model.
 * jpeg: each crop saved as a JPEG by OpenCV at quality 10 / 30 / 50 and decoded; baseline: scikit-image
   total-variation denoising (Chambolle) at the best of five weights; the model is ``--jpeg-model`` (default:
   the shipped ``jpeg`` model; the row is skipped where it is missing).
@@ -17,7 +18,7 @@ Protocol (issue 5): 256x256 crops of the held-out photographs (``imggan.data.sou
 Usage:
     python benchmarks/enhance.py [--count 24] [--bm3d-count 4] [--threads 2] [--json out.json]
         [--denoise-model NAME|PATH] [--upscale-model NAME|PATH] [--sharp-model NAME|PATH] [--x2-model ...]
-        [--jpeg-model NAME|PATH] [--only denoise|upscale|jpeg]
+        [--jpeg-model NAME|PATH] [--robust-model NAME|PATH] [--only denoise|upscale|jpeg]
 """
 
 from __future__ import annotations
@@ -123,12 +124,15 @@ def bench_denoise(crops, args) -> list[dict]:
     return rows
 
 
-def bench_upscale(crops, args, scale: int) -> list[dict]:
-    """Rows of the upscaling table for ``scale``."""
+def bench_upscale(crops, args, scale: int, degraded: bool = False) -> list[dict]:
+    """Rows of the upscaling table for ``scale``; ``degraded``: the robust protocol's LR (blur, noise, JPEG)."""
     from imggan_enhance.api import upscale
-    from imggan_enhance.degrade import downscale_image
+    from imggan_enhance.degrade import downscale_image, robust_lowres_image
 
-    lows = [downscale_image(c, scale) for c in crops]
+    if degraded:
+        lows = [robust_lowres_image(c, scale, np.random.default_rng(i)) for i, c in enumerate(crops)]
+    else:
+        lows = [downscale_image(c, scale) for c in crops]
     size = crops[0].shape[1], crops[0].shape[0]
     rows = []
 
@@ -153,7 +157,7 @@ def bench_upscale(crops, args, scale: int) -> list[dict]:
         )
     models = [("default", args.x2_model if scale == 2 else args.upscale_model)]
     if scale == 4:
-        models.append(("sharp", args.sharp_model or "sharp"))
+        models += [("sharp", args.sharp_model or "sharp"), ("robust", args.robust_model)]
     for label, model in models:
         try:
             outs = [upscale(lr, scale=scale, model=model) for lr in lows]
@@ -237,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--x2-model", default=None)
     parser.add_argument("--sharp-model", default=None)
     parser.add_argument("--jpeg-model", default="jpeg")
+    parser.add_argument("--robust-model", default="robust")
     parser.add_argument("--only", choices=["denoise", "upscale", "jpeg"], default=None)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -262,6 +267,12 @@ def main(argv: list[str] | None = None) -> int:
             rows = bench_upscale(crops, args, scale)
             results[f"upscale_x{scale}"] = rows
             print(table(f"Upscale x{scale} (antialiased bicubic LR)", rows) + "\n", flush=True)
+        from imggan_enhance.degrade import ROBUST_BENCH
+
+        rows = bench_upscale(crops, args, 4, degraded=True)
+        results["upscale_x4_degraded"] = rows
+        title = "Upscale x4, degraded LR (blur {blur} px, then bicubic; noise {noise}; JPEG q {jpeg})"
+        print(table(title.format(**ROBUST_BENCH), rows) + "\n", flush=True)
     if args.only in (None, "jpeg"):
         for quality in (10, 30, 50):
             rows = bench_jpeg(crops, args, quality)

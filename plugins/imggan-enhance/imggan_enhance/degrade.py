@@ -33,6 +33,8 @@ __all__ = [
     "quantize",
     "random_sigmas",
     "downscale_image",
+    "robust_lowres",
+    "robust_lowres_image",
 ]
 
 
@@ -121,3 +123,37 @@ def downscale_image(image: np.ndarray, scale: int) -> np.ndarray:
     x = torch.from_numpy(np.ascontiguousarray(image.astype(np.float32).transpose(2, 0, 1)))[None] / 255.0
     y = downscale(x, scale)[0].clamp(0, 1).numpy().transpose(1, 2, 0)
     return np.rint(y * 255).astype(np.uint8)
+
+
+ROBUST_BENCH = {"blur": 0.8, "noise": 3.0, "jpeg": 80}
+"""The fixed degradation of the benchmark's "robust" rows: blur sigma, noise sigma (8-bit), JPEG quality."""
+
+
+def robust_lowres(
+    x: torch.Tensor, scale: int, blur_sigma: float = 0.0, noise: torch.Tensor | None = None, qualities=None
+) -> torch.Tensor:
+    """The robust upscaler's input: optional blur, antialiased downscale, per-image noise, per-image JPEG.
+
+    Args:
+        x: clean HR images ``N x 3 x H x W`` in [0, 1].
+        scale: the downscale factor.
+        blur_sigma: Gaussian blur before downscaling (pixels of the HR image; 0 = none).
+        noise: per-image Gaussian noise levels on the 8-bit scale (``N``; 0 = none), added after downscaling.
+        qualities: per-image JPEG qualities (``None`` entries or no list: no JPEG), applied last.
+    """
+    low = downscale(blur(x, blur_sigma), scale)
+    if noise is not None:
+        low = low + torch.randn_like(low) * noise.to(low).view(-1, 1, 1, 1) / 255.0
+    low = quantize(low)
+    if qualities is not None:
+        low = torch.cat([jpeg(low[i : i + 1], q) if q else low[i : i + 1] for i, q in enumerate(qualities)])
+    return low
+
+
+def robust_lowres_image(image: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
+    """Benchmark protocol of the robust rows: :data:`ROBUST_BENCH` applied to a uint8 BGR image."""
+    x = torch.from_numpy(np.ascontiguousarray(image.astype(np.float32).transpose(2, 0, 1)))[None] / 255.0
+    low = quantize(downscale(blur(x, ROBUST_BENCH["blur"]), scale))[0].numpy().transpose(1, 2, 0)
+    low = np.rint(low * 255).astype(np.float64) + rng.normal(0.0, ROBUST_BENCH["noise"], low.shape)
+    low = np.clip(np.rint(low), 0, 255).astype(np.uint8)
+    return jpeg_image(low, int(ROBUST_BENCH["jpeg"]))

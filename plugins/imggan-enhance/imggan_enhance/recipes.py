@@ -9,8 +9,9 @@ degradation that makes the input happens on the training device in ``prepare_bat
   With ``degradation="jpeg"`` the input is instead each crop saved as a JPEG (OpenCV, 4:2:0) at a quality
   drawn uniformly from ``jpeg_quality`` (default [10, 70]), always blind: the JPEG-artefact remover
   (the same network with other weights; shipped as ``imggan denoise --model jpeg``).
-* upscale: antialiased bicubic downscaling by ``scale``, rounded to 8 bits; with ``robust=true`` some crops
-  are also blurred / noised a little before downscaling.
+* upscale: antialiased bicubic downscaling by ``scale``, rounded to 8 bits; with ``robust=true`` half the
+  batches are blurred first (sigma 0.4-1.2 px), half the crops get Gaussian noise (sigma up to 5) and half are
+  JPEG round trips (quality 50-95) after downscaling (:func:`imggan_enhance.degrade.robust_lowres`).
 
 Example:
     >>> from imggan_enhance.recipes import denoise_recipe, upscale_recipe
@@ -131,20 +132,19 @@ def make_upscale_prepare(config: dict[str, Any] | None = None):
     def prepare(batch: dict[str, Any], device: Any) -> dict[str, Any]:
         import torch
 
-        from imggan_enhance.degrade import blur, downscale, quantize
+        from imggan_enhance.degrade import downscale, quantize, robust_lowres
 
         cfg = config or {}
         scale = int(cfg.get("scale", 4))
         target = batch["target"].to(device, non_blocking=True)
-        source = target
-        if cfg.get("robust") and float(torch.rand(())) < 0.3:
-            source = blur(source, 0.4 + 0.6 * float(torch.rand(())))
-        low = downscale(source, scale)
-        if cfg.get("robust"):
-            n = low.shape[0]
-            sigma = 3.0 * torch.rand(n, 1, 1, 1, device=device) * (torch.rand(n, 1, 1, 1, device=device) < 0.3)
-            low = low + torch.randn_like(low) * sigma / 255.0
-        return {"target": target, "input": quantize(low)}
+        if not cfg.get("robust"):
+            return {"target": target, "input": quantize(downscale(target, scale))}
+        n = target.shape[0]
+        blur_sigma = 0.4 + 0.8 * float(torch.rand(())) if float(torch.rand(())) < 0.5 else 0.0
+        noise = 5.0 * torch.rand(n) * (torch.rand(n) < 0.5)
+        drawn = zip(torch.randint(50, 96, (n,)).tolist(), torch.rand(n).tolist(), strict=True)
+        qualities = [q if use < 0.5 else None for q, use in drawn]
+        return {"target": target, "input": robust_lowres(target, scale, blur_sigma, noise, qualities)}
 
     return prepare
 

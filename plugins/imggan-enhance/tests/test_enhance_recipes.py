@@ -64,3 +64,26 @@ def test_jpeg_degradation_makes_blind_jpeg_pairs(data_dir):
     assert np.array_equal(batch["input"][0].permute(1, 2, 0).numpy(), expected)
     with pytest.raises(ValueError, match="degradation 'blur'"):
         recipe.prepare_batch(next(iter(recipe.make_batches({**config, "degradation": "blur"}, 0))), "cpu")
+
+
+def test_robust_upscale_inputs_are_degraded_beyond_bicubic(data_dir):
+    from imggan_enhance.degrade import downscale, quantize
+
+    recipe = upscale_recipe()
+    config = {"data": str(data_dir), "batch_size": 16, "crop": 48, "scale": 4, "robust": True}
+    torch.manual_seed(0)
+    batch = recipe.prepare_batch(next(iter(recipe.make_batches(config, 0))), torch.device("cpu"))
+    assert batch["input"].shape == (16, 3, 12, 12)
+    assert torch.equal(batch["input"], torch.round(batch["input"] * 255) / 255)  # 8-bit like a saved file
+    plain = quantize(downscale(batch["target"], 4))
+    changed = (batch["input"] - plain).abs().flatten(1).amax(1) > 1.5 / 255
+    assert 0 < int(changed.sum()) <= 16  # noise / JPEG on some crops (and maybe blur on all)
+
+
+def test_robust_benchmark_protocol_is_deterministic():
+    from imggan_enhance.degrade import robust_lowres_image
+
+    image = cv2.GaussianBlur(np.random.default_rng(0).integers(0, 255, (64, 48, 3), dtype=np.uint8), (5, 5), 2)
+    a = robust_lowres_image(image, 4, np.random.default_rng(1))
+    b = robust_lowres_image(image, 4, np.random.default_rng(1))
+    assert a.shape == (16, 12, 3) and a.dtype == np.uint8 and np.array_equal(a, b)
