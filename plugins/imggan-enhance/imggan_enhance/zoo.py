@@ -1,7 +1,7 @@
 """The shipped models: every ``weights/*.safetensors`` with its JSON card, as :class:`ModelEntry` objects.
 
-A card's ``name`` is the ``--model`` name (``default`` for the denoiser; ``x4``, ``x2``, ``sharp`` for the
-upscaler) and ``default: true`` marks the model used without ``--model``.
+A card's ``name`` is the ``--model`` name (``default`` and ``jpeg`` for the denoiser; ``x4``, ``x2``, ``sharp``
+and ``robust`` for the upscaler) and ``default: true`` marks the model used without ``--model``.
 """
 
 from __future__ import annotations
