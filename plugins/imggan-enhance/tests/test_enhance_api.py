@@ -130,3 +130,11 @@ def test_shipped_jpeg_model_removes_artefacts(clean):
     compressed = jpeg_image(clean, 15)
     restored = denoise(compressed, model="jpeg")
     assert psnr(clean, restored) > psnr(clean, compressed) + 0.5, (psnr(clean, compressed), psnr(clean, restored))
+
+
+def test_robust_upscaler_beats_the_default_on_a_degraded_small_image(clean):
+    from imggan_enhance.degrade import robust_lowres_image
+
+    low = robust_lowres_image(clean, 4, np.random.default_rng(0))  # blurred, noisy, JPEG-compressed LR
+    default, robust = psnr(clean, upscale(low, scale=4)), psnr(clean, upscale(low, scale=4, model="robust"))
+    assert robust > default + 0.1, (default, robust)
