@@ -138,3 +138,14 @@ def test_robust_upscaler_beats_the_default_on_a_degraded_small_image(clean):
     low = robust_lowres_image(clean, 4, np.random.default_rng(0))  # blurred, noisy, JPEG-compressed LR
     default, robust = psnr(clean, upscale(low, scale=4)), psnr(clean, upscale(low, scale=4, model="robust"))
     assert robust > default + 0.1, (default, robust)
+
+
+def test_sharp_upscaler_is_sharper_than_the_default_and_beats_bicubic(clean):
+    from imggan.metrics import gradient_magnitude
+    from imggan_enhance.degrade import downscale_image
+
+    low = downscale_image(clean, 4)
+    default, sharp = upscale(low, scale=4), upscale(low, scale=4, model="sharp")
+    bicubic = cv2.resize(low, clean.shape[1::-1], interpolation=cv2.INTER_CUBIC)
+    assert gradient_magnitude(sharp).mean() > 1.02 * gradient_magnitude(default).mean()
+    assert psnr(clean, sharp) > psnr(clean, bicubic) + 0.5
