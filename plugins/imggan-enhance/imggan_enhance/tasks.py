@@ -18,6 +18,7 @@ DENOISE_HELP = """Remove Gaussian-like noise from photos (blind, or with a --sig
 \b
 The shipped model handles noise levels 0-50 (8-bit scale) without being told the level; --sigma N
 (the noise standard deviation on the 8-bit scale, also for 16-bit files) tells it the level instead.
+--model jpeg removes JPEG blocking and ringing instead (qualities 10-70, blind; no --sigma).
 Large images run in overlapping tiles (--tile N to choose the side).
 """
 
@@ -25,7 +26,8 @@ UPSCALE_HELP = """Upscale images x2 or x4 (super-resolution), output exactly sca
 
 \b
 Models: the default is PSNR-oriented (faithful, slightly soft); --model sharp is fine-tuned adversarially
-for crisper texture. Alpha channels are upscaled separately (bicubic). Large images run in tiles.
+for crisper texture; --model robust (x4) is for small images that are also blurred, noisy or JPEG-compressed.
+Alpha channels are upscaled separately (bicubic). Large images run in tiles.
 """
 
 
@@ -146,7 +148,7 @@ def denoise_task() -> Task:
 
 
 def upscale_task() -> Task:
-    """``imggan upscale INPUT... [-s 2|4] [--model sharp]``."""
+    """``imggan upscale INPUT... [-s 2|4] [--model sharp|robust]``."""
     return Task(
         name="upscale",
         help=UPSCALE_HELP,
