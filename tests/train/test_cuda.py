@@ -63,24 +63,10 @@ def conv_recipe() -> TrainRecipe:
     )
 
 
-def read_log(run_dir: Path) -> dict[int, dict]:
-    import json
-
-    out: dict[int, dict] = {}
-    for line in (run_dir / "log.jsonl").read_text().splitlines():
-        record = json.loads(line)
-        if "step" in record and "event" not in record:
-            out.setdefault(record["step"], {}).update(record)
-    return out
-
-
-QUIET = {"progress": False, "tensorboard": False, "sample_every": 0, "export": False}
-
-
-def test_bf16_autocast_channels_last_steps_learn_on_cuda(tmp_path: Path) -> None:
-    config = {**QUIET, "device": "cuda", "amp": True, "channels_last": True, "steps": 60, "lr_g": 3e-3}
+def test_bf16_autocast_channels_last_steps_learn_on_cuda(tmp_path: Path, quiet, log_of) -> None:
+    config = {**quiet, "device": "cuda", "amp": True, "channels_last": True, "steps": 60, "lr_g": 3e-3}
     stats = train(conv_recipe(), config, tmp_path)
-    log = read_log(tmp_path)
+    log = log_of(tmp_path)
     assert stats["rollbacks"] == 0
     first = np.mean([log[s]["g/l1"] for s in range(1, 6)])
     last = np.mean([log[s]["g/l1"] for s in range(56, 61)])
@@ -88,12 +74,12 @@ def test_bf16_autocast_channels_last_steps_learn_on_cuda(tmp_path: Path) -> None
     assert all(np.isfinite(log[s]["d/loss"]) for s in log if "d/loss" in log[s])
 
 
-def test_a_cuda_checkpoint_resumes_on_the_cpu(tmp_path: Path) -> None:
-    train(conv_recipe(), {**QUIET, "device": "cuda", "amp": True, "steps": 10}, tmp_path)
+def test_a_cuda_checkpoint_resumes_on_the_cpu(tmp_path: Path, quiet, log_of) -> None:
+    train(conv_recipe(), {**quiet, "device": "cuda", "amp": True, "steps": 10}, tmp_path)
     tensors, meta = load_checkpoint(latest_checkpoint(tmp_path))
     assert meta["step"] == 10 and all(t.device.type == "cpu" for t in tensors.values())
-    stats = train(conv_recipe(), {**QUIET, "device": "cpu", "steps": 14}, tmp_path, resume=True)
-    assert stats["rollbacks"] == 0 and max(read_log(tmp_path)) == 14
+    stats = train(conv_recipe(), {**quiet, "device": "cpu", "steps": 14}, tmp_path, resume=True)
+    assert stats["rollbacks"] == 0 and max(log_of(tmp_path)) == 14
 
 
 @pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun not installed")

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from imggan.tensors import image_to_tensor, tensor_to_image
+
 __all__ = [
     "add_noise",
     "blur",
@@ -120,9 +122,7 @@ def noise_image(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np
 
 def downscale_image(image: np.ndarray, scale: int) -> np.ndarray:
     """Benchmark protocol: antialiased bicubic downscale of a uint8 BGR image, rounded to uint8."""
-    x = torch.from_numpy(np.ascontiguousarray(image.astype(np.float32).transpose(2, 0, 1)))[None] / 255.0
-    y = downscale(x, scale)[0].clamp(0, 1).numpy().transpose(1, 2, 0)
-    return np.rint(y * 255).astype(np.uint8)
+    return tensor_to_image(downscale(image_to_tensor(image), scale))
 
 
 ROBUST_BENCH = {"blur": 0.8, "noise": 3.0, "jpeg": 80}
@@ -152,8 +152,5 @@ def robust_lowres(
 
 def robust_lowres_image(image: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
     """Benchmark protocol of the robust rows: :data:`ROBUST_BENCH` applied to a uint8 BGR image."""
-    x = torch.from_numpy(np.ascontiguousarray(image.astype(np.float32).transpose(2, 0, 1)))[None] / 255.0
-    low = quantize(downscale(blur(x, ROBUST_BENCH["blur"]), scale))[0].numpy().transpose(1, 2, 0)
-    low = np.rint(low * 255).astype(np.float64) + rng.normal(0.0, ROBUST_BENCH["noise"], low.shape)
-    low = np.clip(np.rint(low), 0, 255).astype(np.uint8)
-    return jpeg_image(low, int(ROBUST_BENCH["jpeg"]))
+    low = tensor_to_image(downscale(blur(image_to_tensor(image), ROBUST_BENCH["blur"]), scale))
+    return jpeg_image(noise_image(low, ROBUST_BENCH["noise"], rng), int(ROBUST_BENCH["jpeg"]))
