@@ -8,5 +8,8 @@ PYTHON=${PYTHON:-python3}
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -c "import torch" 2>/dev/null || "$VENV/bin/python" -m pip install -q "${TORCH_SPEC:-torch==2.13.0}"
-"$VENV/bin/python" -m pip install -q -e ".[test]" -e plugins/imggan-inpaint -e plugins/imggan-enhance
+# Every head under plugins/ (a folder with a pyproject.toml) is installed: a new head needs no edit here.
+HEADS=()
+for head in plugins/*/; do [ -f "$head/pyproject.toml" ] && HEADS+=(-e "$head"); done
+"$VENV/bin/python" -m pip install -q -e ".[test]" "${HEADS[@]}"
 echo "imggan installed in $VENV (activate with: . $VENV/bin/activate)"
