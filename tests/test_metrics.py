@@ -100,3 +100,42 @@ def test_sliced_wasserstein_sanity():
     assert sliced_wasserstein(a, a + 2.0) > sliced_wasserstein(a, a + 1.0)
     assert sliced_wasserstein(a, b, seed=3) == sliced_wasserstein(a, b, seed=3)
     assert sliced_wasserstein(a, a) == pytest.approx(0.0)
+
+
+def test_laplacian_pyramid_levels_sum_back_to_the_image():
+    import cv2
+
+    from imggan.metrics import laplacian_pyramid
+
+    image = np.random.default_rng(1).integers(0, 256, (64, 48, 3)).astype(np.uint8)
+    levels = laplacian_pyramid(image, 3)
+    assert [lv.shape[:2] for lv in levels] == [(64, 48), (32, 24), (16, 12)]
+    rebuilt = levels[-1]
+    for band in reversed(levels[:-1]):
+        rebuilt = cv2.pyrUp(rebuilt, dstsize=(band.shape[1], band.shape[0])) + band
+    assert np.abs(rebuilt - image).max() < 1e-3
+
+
+def test_patch_descriptors_respect_centres_and_count():
+    from imggan.metrics import patch_descriptors
+
+    level = np.arange(20 * 20, dtype=np.float32).reshape(20, 20, 1)
+    centres = np.zeros((20, 20), bool)
+    centres[10, 10] = True
+    one = patch_descriptors(level, 7, None, centres=centres)
+    assert one.shape == (1, 49) and one[0, 24] == level[10, 10, 0]
+    assert patch_descriptors(level, 7, 5).shape == (5, 49)
+    assert patch_descriptors(level, 7, 5, centres=np.zeros((20, 20), bool)).shape == (0, 49)
+
+
+def test_multiscale_swd_ranks_texture_and_is_zero_for_identical_masked_pairs():
+    from imggan.metrics import multiscale_swd
+
+    rng = np.random.default_rng(0)
+    texture = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(3)]
+    same_kind = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(3)]
+    flat = [np.full((64, 64, 3), 120, np.uint8) for _ in range(3)]
+    assert multiscale_swd(same_kind, texture)["mean"] < multiscale_swd(flat, texture)["mean"]
+    masks = [np.pad(np.ones((24, 24), np.uint8), 20) for _ in range(3)]
+    assert multiscale_swd(texture, texture, masks=masks)["mean"] == 0.0
+    assert multiscale_swd(flat, texture, masks=masks)["mean"] > 0.1

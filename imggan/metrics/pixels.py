@@ -1,13 +1,10 @@
-"""Image-quality metrics that need no downloaded network: PSNR, SSIM, hole sharpness, sliced Wasserstein.
-
-Conventions (the benchmarks state them too): 8-bit RGB or BGR arrays, no border crop, PSNR over the given
-pixels with peak 255.
+"""Per-pixel metrics: PSNR, SSIM, gradient magnitude, hole sharpness, and sliced Wasserstein of point sets.
 
 Example:
     >>> import numpy as np
-    >>> from imggan.metrics import psnr
+    >>> from imggan.metrics.pixels import psnr
     >>> a = np.zeros((8, 8, 3), np.uint8); b = a.copy(); b[0, 0, 0] = 16
-    >>> round(psnr(a, b), 2)  # one error of 16 among 192 values: MSE 256 / 192
+    >>> round(psnr(a, b), 2)
     46.88
 """
 

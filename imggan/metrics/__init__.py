@@ -1,0 +1,34 @@
+"""Image-quality metrics that need no downloaded network.
+
+One module per family, all re-exported here:
+
+- :mod:`imggan.metrics.pixels`: PSNR, SSIM, gradient magnitude, hole sharpness, sliced Wasserstein of point sets.
+- :mod:`imggan.metrics.patches`: Laplacian pyramids, 7x7 patch descriptors and ProGAN's multi-scale sliced
+  Wasserstein distance between image sets (style distance, generator quality, hole texture).
+
+Conventions (the benchmarks state them too): 8-bit RGB or BGR arrays, no border crop, PSNR over the given
+pixels with peak 255.
+
+Example:
+    >>> import numpy as np
+    >>> from imggan.metrics import psnr
+    >>> a = np.zeros((8, 8, 3), np.uint8); b = a.copy(); b[0, 0, 0] = 16
+    >>> round(psnr(a, b), 2)  # one error of 16 among 192 values: MSE 256 / 192
+    46.88
+"""
+
+from __future__ import annotations
+
+from imggan.metrics.patches import laplacian_pyramid, multiscale_swd, patch_descriptors
+from imggan.metrics.pixels import gradient_magnitude, hole_sharpness, psnr, sliced_wasserstein, ssim
+
+__all__ = [
+    "gradient_magnitude",
+    "hole_sharpness",
+    "laplacian_pyramid",
+    "multiscale_swd",
+    "patch_descriptors",
+    "psnr",
+    "sliced_wasserstein",
+    "ssim",
+]
