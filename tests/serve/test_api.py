@@ -158,3 +158,18 @@ def test_the_page_and_its_assets_are_served(client) -> None:
         assert f"/static/{asset}" in page.text
         assert client.get(f"/static/{asset}").status_code == 200
     assert "http://" not in page.text and "https://" not in page.text  # no CDN: everything is local
+
+
+def test_a_large_photo_is_worked_on_at_full_size(client, photo, codec) -> None:
+    big = cv2.resize(photo, (2400, 1600), interpolation=cv2.INTER_CUBIC)  # 3.8 MP
+    mask = np.zeros(big.shape[:2], np.uint8)
+    cv2.circle(mask, (1900, 500), 40, 255, -1)
+    response = client.post(
+        "/api/v1/run/inpaint",
+        files={"image": ("big.png", codec.png(big), "image/png"), "mask": ("m.png", codec.png(mask), "image/png")},
+    )
+    assert response.status_code == 200, response.text
+    out = codec.decode(response.content)
+    assert out.shape == big.shape
+    changed = np.any(out != big, axis=2)
+    assert not changed[mask == 0].any() and changed[mask > 0].mean() > 0.5

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -49,19 +50,27 @@ def test_serve_prints_its_url_answers_and_stops_on_ctrl_c() -> None:
         text=True,
         env=env,
     )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    url = f"http://127.0.0.1:{port}/"
     try:
-        line = proc.stdout.readline()
-        assert f"http://127.0.0.1:{port}/" in line, line
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=10) as response:
+        deadline = time.monotonic() + 60
+        while not any(url in line for line in lines):
+            assert proc.poll() is None and time.monotonic() < deadline, f"no URL printed: {lines}"
+            time.sleep(0.05)
+        with urllib.request.urlopen(f"{url}api/v1/health", timeout=30) as response:
             assert json.load(response)["status"] == "ok"
         proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=20)
+        proc.wait(timeout=30)
+        reader.join(10)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, rest
-    assert "imggan serve: stopped" in rest
-    assert "Traceback" not in rest
-    time.sleep(0.1)
-    with socket.socket() as again:  # the port is free again
+    output = "".join(lines)
+    assert proc.returncode == 0, output
+    assert output.rstrip().endswith("imggan serve: stopped"), output
+    assert "Traceback" not in output
+    with socket.socket() as again:  # nothing listens there any more (TIME_WAIT leftovers allowed)
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         again.bind(("127.0.0.1", port))
