@@ -24,7 +24,7 @@ import torch
 
 from imggan.errors import MaskError
 from imggan_inpaint.fill import pyramid_fill
-from imggan_inpaint.model import InpaintGenerator, build_generator
+from imggan_inpaint.models import InpaintGenerator, build_generator
 from imggan_inpaint.regions import inpaint_by_windows
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -181,7 +181,7 @@ def inpaint(
         >>> out = inpaint(cv2.imread("photo.jpg"), cv2.imread("photo_mask.png", 0))  # doctest: +SKIP
     """
     from imggan.pipeline import process_image
-    from imggan_inpaint.task import TASK
+    from imggan_inpaint.tasks import TASK
 
     return process_image(
         TASK,

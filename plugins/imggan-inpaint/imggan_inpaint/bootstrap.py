@@ -18,7 +18,8 @@ from pathlib import Path
 
 import torch
 
-from imggan_inpaint import losses, recipe
+from imggan_inpaint import losses
+from imggan_inpaint import recipes as recipe
 
 
 def _save(run: Path, step: int, g, ema, opt, config: dict, elapsed: float) -> None:

@@ -15,7 +15,7 @@ from imggan.hookspecs import hookimpl
 @hookimpl
 def register_tasks(register: Callable[[Any], None]) -> None:
     """Register the ``inpaint`` task."""
-    from imggan_inpaint.task import TASK
+    from imggan_inpaint.tasks import TASK
 
     register(TASK)
 
@@ -34,7 +34,7 @@ def register_models(register: Callable[[Any], None]) -> None:
 @hookimpl
 def register_recipes(register: Callable[[Any], None]) -> None:
     """Register ``imggan train inpaint``."""
-    from imggan_inpaint.recipe import build_recipe
+    from imggan_inpaint.recipes import build_recipe
 
     register(build_recipe())
 

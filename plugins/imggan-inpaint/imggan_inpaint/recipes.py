@@ -7,7 +7,7 @@ generator learns the residual the fill leaves. The discriminator sees images wit
 fourth channel.
 
 Example:
-    >>> from imggan_inpaint.recipe import build_recipe
+    >>> from imggan_inpaint.recipes import build_recipe
     >>> recipe = build_recipe()
     >>> recipe.name, sorted(recipe.losses)
     ('inpaint', ['hole_grad', 'hole_l1'])
@@ -27,7 +27,7 @@ from torch import nn
 
 from imggan_inpaint.fill import pyramid_fill
 from imggan_inpaint.masks import training_mask
-from imggan_inpaint.model import ARCH_NAME, InpaintGenerator, PatchDiscriminator, build_generator
+from imggan_inpaint.models import ARCH_NAME, InpaintGenerator, PatchDiscriminator, build_generator
 
 DEFAULTS: dict[str, Any] = {
     "crop": 128,
