@@ -168,6 +168,9 @@ def run_jobs(
         if report_error is not None:
             report_error(path, reason)
 
+    # the model is loaded (and so --model checked) before anything is skipped: a bad --model is a usage
+    # error even when every output already exists
+    model = task.load(ctx)
     todo = []
     for job in jobs:
         if job.output.exists() and not overwrite:
@@ -178,7 +181,6 @@ def run_jobs(
         report.seconds = time.perf_counter() - started
         return report
 
-    model = task.load(ctx)
     bar = _progress(len(todo), ctx.quiet, task.name)
     with (
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imggan-load") as loaders,

@@ -31,18 +31,10 @@ Alpha channels are upscaled separately (bicubic). Large images run in tiles.
 """
 
 
-def _registry_entries() -> list[Any]:
-    from imggan.plugins import get_registry
-
-    return list(get_registry().models)
-
-
 def _load(task: str, name: str | None, ctx: RunContext) -> Any:
-    from imggan.weights import resolve_model
-    from imggan_enhance.inference import load_entry
+    from imggan_enhance.inference import load
 
-    entry = resolve_model(task, name, _registry_entries())
-    return load_entry(entry, ctx.device)
+    return load(task, name, ctx.device)
 
 
 def _to_tensor(items: list[Item]) -> tuple[Any, np.dtype]:
@@ -59,13 +51,8 @@ def _to_images(y: Any, dtype: np.dtype) -> list[np.ndarray]:
 
 
 def load_denoiser(ctx: RunContext) -> Any:
-    """The denoiser named by ``--model`` (default: the shipped one)."""
-    loaded = _load("denoise", ctx.model, ctx)
-    if loaded.card.get("arch", {}).get("name") != "denoise-unet":
-        from imggan.errors import ImgganError
-
-        raise ImgganError(f"model {loaded.name!r} is not a denoiser (arch {loaded.card.get('arch')})")
-    return loaded
+    """The denoiser named by ``--model`` (default: the shipped one; the core refuses other tasks' models)."""
+    return _load("denoise", ctx.model, ctx)
 
 
 def _ensemble(ctx: RunContext) -> int:
@@ -115,7 +102,8 @@ def load_upscaler(ctx: RunContext) -> Any:
     scale = int(ctx.options.get("scale") or 4)
     loaded = _load("upscale", upscale_model_name(ctx.model, scale), ctx)
     if loaded.scale != scale:
-        raise ImgganError(f"model {loaded.name!r} upscales x{loaded.scale}, but --scale {scale} was asked for")
+        where = loaded.path if loaded.path is not None else loaded.name
+        raise ImgganError(f"{where}: upscales x{loaded.scale}, but --scale {scale} was asked for")
     return loaded
 
 

@@ -23,10 +23,8 @@ def register_tasks(register: Callable[[Any], None]) -> None:
 @hookimpl
 def register_models(register: Callable[[Any], None]) -> None:
     """Register the shipped model(s); ``inpaint-small`` is the default."""
-    from imggan_inpaint.api import WEIGHTS_DIR, model_entries
+    from imggan_inpaint.zoo import model_entries
 
-    if not WEIGHTS_DIR.is_dir():
-        return
     for entry in model_entries():
         register(entry)
 
