@@ -168,9 +168,10 @@ def run_jobs(
         if report_error is not None:
             report_error(path, reason)
 
-    # the model is loaded (and so --model checked) before anything is skipped: a bad --model is a usage
-    # error even when every output already exists
-    model = task.load(ctx)
+    # --model is checked before anything is skipped (a bad one is a usage error even when every output
+    # exists), while the model itself loads only when there is work
+    if task.check_model is not None:
+        task.check_model(ctx)
     todo = []
     for job in jobs:
         if job.output.exists() and not overwrite:
@@ -181,6 +182,7 @@ def run_jobs(
         report.seconds = time.perf_counter() - started
         return report
 
+    model = task.load(ctx)
     bar = _progress(len(todo), ctx.quiet, task.name)
     with (
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imggan-load") as loaders,

@@ -146,7 +146,7 @@ FX_PLUGIN = """
     import torch
 
     import imggan
-    from imggan.modelcache import load_network
+    from imggan.modelcache import load_network, resolve_checked
     from imggan.task import Task
     from imggan.weights import ModelEntry
 
@@ -165,7 +165,8 @@ FX_PLUGIN = """
     @imggan.hookimpl
     def register_tasks(register):
         register(Task("fx", "Copy through a 3x3 conv (fixture).", load=load,
-                      process=lambda model, items, ctx: [i.image for i in items]))
+                      process=lambda model, items, ctx: [i.image for i in items],
+                      check_model=lambda ctx: resolve_checked("fx", ctx.model, {"fx-conv"})))
 """
 
 

@@ -18,12 +18,12 @@ from imggan.modelcache import LoadedModel, load_network
 AUTO_TILE_PIXELS = 1024 * 1024  # inputs larger than this run in tiles ...
 AUTO_TILE = 512  # ... of this side (bounded memory, seamless blending in imggan.tiling)
 OVERLAP = {1: 128, 2: 32, 4: 32}  # per scale, in input pixels: the denoiser's receptive field is wide
-TASK_ARCHS = {"denoise": {"denoise-unet"}, "upscale": {"upscale-res"}}  # what a card of each task may name
 
 
 def load(task: str, model: str | None, device: torch.device | str = "cpu") -> LoadedModel:
     """The network ``--model`` names for ``task`` (name, file or run folder), checked and cached by the core."""
     from imggan_enhance.models import build_model
+    from imggan_enhance.tasks import TASK_ARCHS
 
     return load_network(task, model, build_model, archs=TASK_ARCHS[task], device=device)
 

@@ -50,6 +50,25 @@ def _to_images(y: Any, dtype: np.dtype) -> list[np.ndarray]:
     return tensor_to_images(y.cpu(), dtype)
 
 
+TASK_ARCHS = {"denoise": {"denoise-unet"}, "upscale": {"upscale-res"}}  # what a card of each task may name
+
+
+def _check(task: str, name: str | None) -> None:
+    from imggan.modelcache import resolve_checked
+
+    resolve_checked(task, name, TASK_ARCHS[task])
+
+
+def check_denoiser(ctx: RunContext) -> None:
+    """Resolve ``--model`` and check its card (no weights loaded): run before any input is skipped."""
+    _check("denoise", ctx.model)
+
+
+def check_upscaler(ctx: RunContext) -> None:
+    """Resolve ``--model`` for ``--scale`` and check its card (no weights loaded)."""
+    _check("upscale", upscale_model_name(ctx.model, int(ctx.options.get("scale") or 4)))
+
+
 def load_denoiser(ctx: RunContext) -> Any:
     """The denoiser named by ``--model`` (default: the shipped one; the core refuses other tasks' models)."""
     return _load("denoise", ctx.model, ctx)
@@ -122,6 +141,7 @@ def denoise_task() -> Task:
         help=DENOISE_HELP,
         load=load_denoiser,
         process=process_denoise,
+        check_model=check_denoiser,
         options=[
             click.Option(
                 ["--sigma", "--strength", "sigma"],
@@ -142,6 +162,7 @@ def upscale_task() -> Task:
         help=UPSCALE_HELP,
         load=load_upscaler,
         process=process_upscale,
+        check_model=check_upscaler,
         options=[
             click.Option(
                 ["-s", "--scale", "scale"],

@@ -85,6 +85,14 @@ def _prepare(item: Item, ctx: RunContext) -> Item:
     return item
 
 
+def _check_model(ctx: RunContext) -> None:
+    """Resolve ``--model`` and check its card (task, architecture) without loading weights."""
+    from imggan.modelcache import resolve_checked
+    from imggan_inpaint.models import ARCH_NAME
+
+    resolve_checked("inpaint", None if ctx.model is None else str(ctx.model), {ARCH_NAME})
+
+
 def _load(ctx: RunContext) -> Any:
     from imggan_inpaint.inference import load_model
 
@@ -104,6 +112,7 @@ TASK = Task(
     help=HELP,
     load=_load,
     process=_process,
+    check_model=_check_model,
     prepare=_prepare,
     options=(
         click.Option(["--invert-mask"], is_flag=True, help="Black mask pixels are the hole instead of white."),
