@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from imggan import __version__
-from imggan.errors import ImageTooLargeError, ImgganError
+from imggan.errors import ImageTooLargeError, ImgganError, ModelLoadError
 from imggan.serve.limits import BusyError
 from imggan.serve.runner import (
     OUTPUT_FORMATS,
@@ -130,6 +130,8 @@ def _busy(exc: BusyError) -> HTTPException:
 def _http_error(exc: Exception) -> HTTPException:
     if isinstance(exc, ImageTooLargeError):
         return HTTPException(413, str(exc))
+    if isinstance(exc, ModelLoadError):  # a registered model whose weights are broken: the server's fault
+        return HTTPException(500, str(exc))
     if isinstance(exc, ImgganError):  # not an image, wrong mask size, refused option, the task's own refusals
         return HTTPException(400, str(exc))
     if isinstance(exc, TaskFailure):
@@ -207,9 +209,8 @@ async def run(task_name: str, request: Request) -> Response:
             with state.gate.running():
                 started = time.perf_counter()
                 result = run_upload(
-                    task, image, sides, options, device=state.device, model=model, tile=state.config.tile,
-                    cache=state.cache,
-                )  # fmt: skip
+                    task, image, sides, options, device=state.device, model=model, tile=state.config.tile
+                )
                 seconds = time.perf_counter() - started
             return encode_result(result, suffix, quality), seconds
 

@@ -24,7 +24,6 @@ from fastapi.staticfiles import StaticFiles
 from imggan import __version__
 from imggan.serve.api import router
 from imggan.serve.limits import InferenceGate, ServeConfig
-from imggan.serve.runner import ModelCache
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("imggan.serve")
@@ -32,13 +31,12 @@ log = logging.getLogger("imggan.serve")
 
 @dataclass
 class ServerState:
-    """What every request handler reads: settings, the registry, the device, its gate and the model cache."""
+    """What every request handler reads: settings, the registry, the device and its gate."""
 
     config: ServeConfig
     registry: Any
     device: str
     gate: InferenceGate
-    cache: ModelCache
 
 
 class BodyLimit:
@@ -122,7 +120,6 @@ def create_app(config: ServeConfig | None = None, registry: Any = None) -> FastA
         registry=registry if registry is not None else get_registry(),
         device=str(resolve_device(config.device)),
         gate=InferenceGate(queue=config.queue),
-        cache=ModelCache(),
     )
     app.include_router(router)
 

@@ -2,8 +2,8 @@
 
 Decoding and encoding are the CLI's (``imggan.io``), and the run itself is
 :func:`imggan.pipeline.process_image` (prepare -> model -> finish with gray, alpha and bit depth restored),
-so the server gives back what ``imggan <task>`` would write. Loaded models are kept in a small cache keyed
-by task, model, device and options, so a second request does not read the weights again.
+so the server gives back what ``imggan <task>`` would write. The heads load their networks through the
+core's cache (:mod:`imggan.modelcache`), so a second request does not read the weights again.
 
 Nothing here touches the file system on a client's behalf: uploads arrive as bytes, a file name is used only
 to name the image in messages and to tell its format, and ``model`` must be a registered name.
@@ -11,9 +11,6 @@ to name the image in messages and to tell its format, and ``model`` must be a re
 
 from __future__ import annotations
 
-import dataclasses
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -23,7 +20,7 @@ import numpy as np
 from imggan.errors import ImageReadError, ImgganError
 from imggan.io import WRITE_FORMATS, decode_image, encode_image, mask_gray
 from imggan.serve.schema import OptionError
-from imggan.task import ImageInfo, RunContext, Task
+from imggan.task import ImageInfo, Task
 
 MEDIA_TYPES = {
     ".png": "image/png",
@@ -85,38 +82,6 @@ def encode_result(image: np.ndarray, suffix: str, jpeg_quality: int = 95) -> Enc
                    channels, str(image.dtype))  # fmt: skip
 
 
-class ModelCache:
-    """Loaded models, least recently used dropped first (``size`` kept)."""
-
-    def __init__(self, size: int = 4) -> None:
-        self.size = size
-        self._models: OrderedDict[tuple, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def wrap(self, task: Task) -> Task:
-        """A copy of ``task`` whose ``load`` goes through this cache."""
-
-        def load(ctx: RunContext) -> Any:
-            key = (task.name, ctx.model, str(ctx.device), repr(sorted(ctx.options.items())), ctx.tile)
-            with self._lock:
-                if key in self._models:
-                    self._models.move_to_end(key)
-                    return self._models[key]
-            model = task.load(ctx)
-            with self._lock:
-                self._models[key] = model
-                while len(self._models) > self.size:
-                    self._models.popitem(last=False)
-            return model
-
-        return dataclasses.replace(task, load=load)
-
-    def clear(self) -> None:
-        """Forget every loaded model."""
-        with self._lock:
-            self._models.clear()
-
-
 def check_model(task: Task, model: str | None, models: list[Any]) -> str | None:
     """``model`` must be empty (the task's default) or a name registered for ``task``; never a path."""
     if not model:
@@ -166,7 +131,6 @@ def run_upload(
     device: str,
     model: str | None,
     tile: int | None,
-    cache: ModelCache,
 ) -> np.ndarray:
     """Run ``task`` on a decoded image through :func:`imggan.pipeline.process_image`.
 
@@ -177,7 +141,7 @@ def run_upload(
     from imggan.pipeline import process_image
 
     try:
-        return process_image(cache.wrap(task), image, device=device, model=model, tile=tile, sides=sides, **options)
+        return process_image(task, image, device=device, model=model, tile=tile, sides=sides, **options)
     except ImgganError:
         raise
     except Exception as exc:  # a model's failure must not take the server down
