@@ -20,7 +20,7 @@ import pytest
 import imggan
 import imggan.plugins
 from imggan.plugins import Registry, new_plugin_manager
-from imggan.task import Task
+from imggan.task import SideInput, Task
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed: pip install -e '.[serve]'")
 
@@ -89,7 +89,8 @@ def client() -> Iterator[TestClient]:
 
 
 class BlockingTasks:
-    """A plugin registering ``hold`` (waits for :attr:`release`), ``boom`` (raises) and ``invert`` tasks."""
+    """A plugin registering ``hold`` (waits for :attr:`release`), ``boom`` (raises), ``blend`` (a colour side
+    input) and ``invert`` (a path option) tasks."""
 
     def __init__(self) -> None:
         self.release = threading.Event()
@@ -110,6 +111,17 @@ class BlockingTasks:
 
         register(Task("hold", "Wait, then return the image.", load=lambda ctx: None, process=self._hold))
         register(Task("boom", "Always fails.", load=lambda ctx: None, process=self._boom))
+        register(
+            Task(
+                "blend",
+                "Average the image with a reference image.",
+                load=lambda ctx: None,
+                process=lambda m, items, ctx: [
+                    ((i.image.astype(np.uint16) + i.sides["style"][..., :3]) // 2).astype(np.uint8) for i in items
+                ],
+                side_inputs=[SideInput("style", help="The reference image.", grayscale=False)],
+            )
+        )
         register(
             Task(
                 "invert",

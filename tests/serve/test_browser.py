@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 import pytest
 
+from imggan.plugins import Registry, new_plugin_manager
 from imggan.serve import ServeConfig, create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,13 +38,20 @@ INSTALL = "install them with: apt-get install -y chromium chromium-driver (or se
 
 @pytest.fixture(scope="module")
 def live_server() -> Iterator[str]:
-    """The app on uvicorn at ``http://127.0.0.1:<free port>/``, in a thread, for the module."""
+    """The app on uvicorn at ``http://127.0.0.1:<free port>/``, in a thread, for the module.
+
+    Its registry holds the installed heads and, registered like any plugin, the test plugin's tasks (``blend``
+    takes a colour side input), so the page is shown working with a task it has never heard of.
+    """
     import uvicorn
 
+    pm = new_plugin_manager()
+    pm.register(BlockingTasks(), name="test-tasks")
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(ServeConfig(device="cpu")), log_level="warning"))
+    app = create_app(ServeConfig(device="cpu"), registry=Registry(pm))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -126,6 +134,19 @@ def _blob(driver: object, source: str) -> np.ndarray:
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     assert image is not None, f"the page's {source} is not an image"
     return image
+
+
+def _blocking_tasks() -> type:
+    """The test plugin class of this folder's conftest (imported by path: tests are not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("serve_conftest", Path(__file__).with_name("conftest.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.BlockingTasks
+
+
+BlockingTasks = _blocking_tasks()
 
 
 def _set_brush(driver: object, size: int) -> None:
@@ -222,3 +243,52 @@ def test_paint_a_stroke_run_inpaint_and_download(live_server, browser, downloads
     saved = cv2.imdecode(np.fromfile(str(target), np.uint8), cv2.IMREAD_UNCHANGED)
     assert target.read_bytes()[:2] == b"\xff\xd8" and saved.shape == original.shape  # the input's format and size
     assert time.monotonic() - started < 60
+
+
+def test_a_large_photo_a_plugin_task_and_the_history(live_server, browser, photo, tmp_path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser
+    big = cv2.resize(photo, (2100, 1400), interpolation=cv2.INTER_CUBIC)
+    big_path, style_path = tmp_path / "big photo.jpg", tmp_path / "style.png"
+    cv2.imwrite(str(big_path), big, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    style = np.ascontiguousarray(big[::-1])
+    cv2.imwrite(str(style_path), style)
+    original = cv2.imread(str(big_path), cv2.IMREAD_COLOR)
+
+    driver.get(live_server)
+    _wait(driver, "return document.body.dataset.ready === '1'", 20, "the task list")
+    driver.find_element(By.ID, "file-input").send_keys(str(big_path))
+    _wait(driver, "const s = window.imggan.steps; return s.length === 1 && s[0].width", 20, "the opened image")
+    canvas = driver.find_element(By.ID, "mask-canvas")
+    size = driver.execute_script("return [arguments[0].width, arguments[0].height]", canvas)
+    shown = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.width, r.height]", canvas)
+    window = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    assert size == [2100, 1400], "the mask must have the photo's full resolution"
+    assert shown[0] < window[0] and shown[1] < window[1], "the view must scale the photo to the window"
+
+    _set_brush(driver, 24)
+    _stroke(driver, canvas, [(1300, 420), (1500, 450)], 2100, 1400)
+    driver.find_element(By.ID, "run-btn").click()
+    _wait(driver, "return document.body.dataset.runs === '1'", 45, "the inpaint result")
+    filled = _blob(driver, driver.find_element(By.ID, "img-current").get_attribute("src"))
+    hole = _blob(driver, "mask") > 127
+    hole = hole if hole.ndim == 2 else hole[..., 0]
+    assert filled.shape == original.shape
+    changed = np.any(filled != original, axis=2)
+    assert hole.any() and not changed[~hole].any() and changed[hole].mean() > 0.5
+
+    # a plugin's task: its side input gets a file field, and it runs on the previous result
+    Select(driver.find_element(By.ID, "task-select")).select_by_value("blend")
+    driver.find_element(By.ID, "side-style").send_keys(str(style_path))
+    driver.find_element(By.ID, "run-btn").click()
+    _wait(driver, "return document.body.dataset.runs === '2'", 45, "the blend result")
+    blended = _blob(driver, driver.find_element(By.ID, "img-current").get_attribute("src"))
+    assert np.array_equal(blended, ((filled.astype(np.uint16) + style) // 2).astype(np.uint8))
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#history li")) == 3
+
+    driver.find_element(By.ID, "history-undo").click()
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#history li")) == 2
+    back = _blob(driver, driver.find_element(By.ID, "img-current").get_attribute("src"))
+    assert np.array_equal(back, filled)

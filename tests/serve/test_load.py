@@ -59,9 +59,24 @@ def test_a_failing_model_gets_500_and_the_server_keeps_serving(plugin_client, cr
 def test_a_plugin_task_is_served_without_server_changes(plugin_client) -> None:
     client = plugin_client()
     names = [t["name"] for t in client.get("/api/v1/tasks").json()]
-    assert {"hold", "boom", "invert", "run"} <= set(names)
+    assert {"hold", "boom", "blend", "invert", "run"} <= set(names)
     amount = next(t for t in client.get("/api/v1/tasks").json() if t["name"] == "invert")["options"][0]
     assert (amount["type"], amount["minimum"], amount["maximum"], amount["default"]) == ("number", 0, 1, 1.0)
+
+
+def test_a_plugin_side_input_arrives_in_colour(plugin_client, crop, codec) -> None:
+    client = plugin_client()
+    blend = next(t for t in client.get("/api/v1/tasks").json() if t["name"] == "blend")
+    assert blend["inputs"] == ["image", "style"] and blend["side_inputs"][0]["grayscale"] is False
+    style = np.ascontiguousarray(crop[::-1])
+    files = {"image": ("x.png", codec.png(crop), "image/png"), "style": ("s.png", codec.png(style), "image/png")}
+    response = client.post("/api/v1/run/blend", files=files)
+    assert response.status_code == 200, response.text
+    expected = ((crop.astype(np.uint16) + style) // 2).astype(np.uint8)
+    assert np.array_equal(codec.decode(response.content), expected)
+    files["style"] = ("s.png", codec.png(style[:50]), "image/png")
+    response = client.post("/api/v1/run/blend", files=files)
+    assert response.status_code == 400 and "the style is 96x50 but the image is 96x96" in response.json()["detail"]
 
 
 def test_gate_counts_and_refuses() -> None:

@@ -102,12 +102,29 @@ function optionField(opt) {
   return wrap;
 }
 
+function sideField(side) {
+  const wrap = document.createElement("label");
+  wrap.className = "field";
+  wrap.title = side.help || "";
+  const caption = document.createElement("span");
+  caption.textContent = labelOf(side.name) + " (file)";
+  const input = document.createElement("input");
+  input.type = "file";
+  input.accept = "image/*";
+  input.dataset.side = side.name;
+  input.id = `side-${side.name}`;
+  wrap.append(caption, input);
+  return wrap;
+}
+
 function showTask(name) {
   state.task = state.tasks.find((t) => t.name === name) || null;
   const form = $("task-options");
   form.replaceChildren();
   if (!state.task) return;
   $("task-summary").textContent = state.task.summary;
+  // side inputs other than the painted mask (a style reference, ...) are files picked here
+  for (const side of state.task.side_inputs) if (side.name !== "mask") form.append(sideField(side));
   for (const opt of state.task.options) form.append(optionField(opt));
   const models = $("model-select");
   models.replaceChildren(new Option(state.task.default_model ? `default (${state.task.default_model})` : "default", ""));
@@ -137,7 +154,7 @@ async function loadTasks() {
 function formOptions() {
   const values = {};
   for (const input of $("task-options").elements) {
-    if (!input.name) continue;
+    if (!input.name || input.dataset.side) continue;
     if (input.dataset.type === "boolean") values[input.name] = input.checked ? "true" : "false";
     else if (input.value !== "") values[input.name] = input.value;
   }
@@ -414,6 +431,9 @@ async function run() {
       if (holes === 0) throw new Error("the painted strokes cover no whole pixel; paint a larger area");
       state.lastMask = blob;
       body.append("mask", blob, "mask.png");
+    }
+    for (const input of $("task-options").querySelectorAll("input[data-side]")) {
+      if (input.files[0]) body.append(input.dataset.side, input.files[0], input.files[0].name);
     }
     const options = formOptions();
     for (const [name, value] of Object.entries(options)) body.append(name, value);
