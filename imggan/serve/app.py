@@ -1,4 +1,4 @@
-"""The FastAPI application: the v1 API, the page's static files, the upload size limit, JSON errors.
+"""The FastAPI application: the v1 API, the page's static files, the request guards, JSON errors.
 
 Example:
     >>> from fastapi.testclient import TestClient
@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 
 from imggan import __version__
 from imggan.serve.api import router
+from imggan.serve.guards import BodyLimit, LocalOnly
 from imggan.serve.limits import InferenceGate, ServeConfig
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -37,65 +37,6 @@ class ServerState:
     registry: Any
     device: str
     gate: InferenceGate
-
-
-class BodyLimit:
-    """ASGI middleware: a request body over ``max_bytes`` gets 413 before the app (or any decoder) sees it.
-
-    A declared ``Content-Length`` over the limit is refused without reading the body; otherwise the body is
-    read up to the limit (a client may lie or stream it chunked) and handed on to the app.
-    """
-
-    def __init__(self, app: Any, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def _refuse(self, send: Any, size: str) -> None:
-        limit = f"{self.max_bytes / 2**20:.3g} MB"
-        body = json.dumps({"detail": f"upload of {size} exceeds the limit of {limit} (imggan serve --max-upload-mb)"})
-        body = body.encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send, f"{int(declared) / 2**20:.3g} MB")
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                chunks = []
-                break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.max_bytes:
-                await self._refuse(send, f"more than {self.max_bytes / 2**20:.3g} MB")
-                return
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay() -> dict:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
 
 
 def create_app(config: ServeConfig | None = None, registry: Any = None) -> FastAPI:
@@ -134,4 +75,6 @@ def create_app(config: ServeConfig | None = None, registry: Any = None) -> FastA
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes)
+    if config.allowed_hosts is not None:
+        app.add_middleware(LocalOnly, hosts=config.allowed_hosts)
     return app

@@ -76,12 +76,15 @@ def serve_command(
         import uvicorn
 
         from imggan.serve.app import create_app
+        from imggan.serve.guards import LOOPBACK_HOSTS
         from imggan.serve.limits import ServeConfig
     except ImportError as exc:
         raise click.UsageError(
             f"imggan serve needs the serve extra ({exc.name} is missing): pip install 'imggan[serve]'"
         ) from exc
     config = ServeConfig(device=device, queue=queue, tile=tile)
+    if host in LOOPBACK_HOSTS or host.startswith("127."):
+        config.allowed_hosts = (*LOOPBACK_HOSTS, host)
     if max_upload_mb is not None:
         config.max_upload_bytes = int(max_upload_mb * 1024 * 1024)
     if max_pixels is not None:

@@ -39,6 +39,9 @@ class ServeConfig:
         max_pixels: an image whose header announces more pixels is refused with 413 before decoding.
         queue: requests allowed to wait while one runs; more get 503.
         tile: the tile side passed to every task (``None``: each task's own default strategy).
+        allowed_hosts: the names requests must be addressed to (``Host``) and unsafe methods may come from
+            (``Origin``); ``None`` checks neither. ``imggan serve`` sets the loopback names when it binds to
+            this machine only.
     """
 
     device: str = "auto"
@@ -46,6 +49,7 @@ class ServeConfig:
     max_pixels: int = DEFAULT_MAX_PIXELS
     queue: int = 4
     tile: int | None = None
+    allowed_hosts: tuple[str, ...] | None = None
 
 
 class BusyError(Exception):

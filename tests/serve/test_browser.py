@@ -28,6 +28,7 @@ import pytest
 
 from imggan.plugins import Registry, new_plugin_manager
 from imggan.serve import ServeConfig, create_app
+from imggan.serve.guards import LOOPBACK_HOSTS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "plugins" / "imggan-inpaint" / "imggan_inpaint" / "examples" / "astronaut.jpg"
@@ -50,7 +51,7 @@ def live_server() -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(ServeConfig(device="cpu"), registry=Registry(pm))
+    app = create_app(ServeConfig(device="cpu", allowed_hosts=LOOPBACK_HOSTS), registry=Registry(pm))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
