@@ -75,7 +75,7 @@ def test_stages_lists_builtin_stages(invoke):
     result = invoke("stages")
     assert result.exit_code == 0
     names = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
-    assert {"resize", "denoise", "clahe", "sharpen", "gaussian-blur", "gamma", "grayscale"} <= set(names)
+    assert {"resize", "nlmeans", "clahe", "sharpen", "gaussian-blur", "gamma", "grayscale"} <= set(names)
 
 
 def test_models_lists_plugin_models(install_plugins, invoke, tmp_path):
