@@ -50,6 +50,28 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def _config_fields() -> list[Any]:
+    from imggan.train.schema import ConfigField
+
+    helps = {
+        "crop": "side of the training crops (pixels)",
+        "scales": "downscale factors of the training photos kept in memory",
+        "widths": "generator widths per level (architecture; --init takes the card's)",
+        "blocks": "residual blocks at the bottleneck (architecture)",
+        "fourier": "Fourier-unit blocks at the bottleneck (architecture)",
+        "fill_iterations": "iterations of the classical pyramid fill the generator refines (training and export)",
+        "d_width": "discriminator base width",
+        "mask_coverage": "[low, high] fraction of the crop a training hole covers",
+        "rect_prob": "probability of a rectangular hole (else strokes and blobs)",
+    }
+    return [ConfigField(k, v) for k, v in helps.items()]
+
+
+CONFIG_FIELDS = _config_fields()
+# Fine-tuning the shipped model: a quarter of the from-scratch rate with a warm-up (as its card's runs did).
+FINETUNE: dict[str, Any] = {"lr_g": 5e-5, "lr_warmup": 200, "lr_schedule": "cosine"}
+
+
 def _data_dir(config: dict[str, Any]) -> Path:
     for key in ("data", "data_dir"):
         if config.get(key):
@@ -88,8 +110,14 @@ def make_batches(config: dict[str, Any], seed: int) -> Iterator[dict[str, torch.
 _JIGGLE: nn.Module | None = None
 
 
-def prepare_batch(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
-    """On the device: colour augmentation (kornia) and the classical fill of each hole."""
+def prepare_batch(
+    batch: dict[str, torch.Tensor], device: torch.device, config: dict[str, Any] | None = None
+) -> dict[str, torch.Tensor]:
+    """On the device: colour augmentation (kornia) and the classical fill of each hole.
+
+    The fill runs ``config["fill_iterations"]`` iterations (the trainer passes the run's config), the same
+    number the exported generator uses at inference.
+    """
     global _JIGGLE
     import kornia.augmentation as K
 
@@ -99,7 +127,8 @@ def prepare_batch(batch: dict[str, torch.Tensor], device: torch.device) -> dict[
     hole = batch["hole"].to(device, non_blocking=True)
     with torch.no_grad():
         target = _JIGGLE.to(device)(target).clamp(0, 1)
-        filled = pyramid_fill(target * (1 - hole), hole, iterations=DEFAULTS["fill_iterations"])
+        iterations = int({**DEFAULTS, **(config or {})}["fill_iterations"])
+        filled = pyramid_fill(target * (1 - hole), hole, iterations=iterations)
     return {"target": target, "hole": hole, "filled": filled}
 
 
@@ -151,7 +180,7 @@ def evaluate(generator: nn.Module, config: dict[str, Any]) -> dict[str, float]:
         cfg = {**DEFAULTS, **{k: v for k, v in config.items() if v is not None}, "batch_size": 16}
         with torch.random.fork_rng():
             torch.manual_seed(0)
-            _EVAL_BATCH = prepare_batch(next(make_batches(cfg, seed=987654)), torch.device("cpu"))
+            _EVAL_BATCH = prepare_batch(next(make_batches(cfg, seed=987654)), torch.device("cpu"), cfg)
     device = next(generator.parameters()).device
     batch = {k: v.to(device) for k, v in _EVAL_BATCH.items()}
     with torch.no_grad():
@@ -179,4 +208,6 @@ def build_recipe() -> Any:
         defaults=dict(DEFAULTS),
         export=export,
         evaluate=evaluate,
+        config_fields=CONFIG_FIELDS,
+        finetune=dict(FINETUNE),
     )
