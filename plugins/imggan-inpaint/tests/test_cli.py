@@ -139,3 +139,15 @@ def test_a_nonexistent_mask_is_a_usage_error_before_the_model_loads(invoke, tmp_
     result = invoke("inpaint", tmp_path / "a.png", "-m", tmp_path / "nowhere" / "mask.png", "-o", tmp_path / "o")
     assert result.exit_code == 2
     assert f"-m/--mask {tmp_path / 'nowhere' / 'mask.png'}: no such file or folder" in result.output
+
+
+def test_inpaint_as_an_imggan_run_step_finds_the_sidecar_mask(invoke, tmp_path: Path) -> None:
+    image = _write(tmp_path / "cat.png", _photo(6))
+    _write(tmp_path / "cat_mask.png", _hole())
+    result = invoke("run", tmp_path / "cat.png", "--steps", "inpaint;gamma:1.0", "-o", tmp_path / "o.png", "-q")
+    assert result.exit_code == 0, result.output
+    direct = invoke("inpaint", tmp_path / "cat.png", "-o", tmp_path / "d.png", "-q")
+    assert direct.exit_code == 0
+    chained, alone = cv2.imread(str(tmp_path / "o.png")), cv2.imread(str(tmp_path / "d.png"))
+    keep = _hole() == 0
+    assert np.array_equal(chained, alone) and np.array_equal(chained[keep], image[keep])
