@@ -188,11 +188,24 @@ def build_discriminator(config: dict[str, Any]):
     return build_model(_arch({k[2:]: v for k, v in config.items() if k.startswith("d.")}, DISC_ARCH))
 
 
+SOURCES = [
+    {"source": "scikit-image skimage.data (14 images)", "licence": "BSD-3-Clause / CC0 / public domain"},
+    {"source": "scikit-learn sample images china.jpg, flower.jpg", "licence": "CC-BY 2.0"},
+    {"source": "matplotlib sample_data/grace_hopper.jpg", "licence": "public domain"},
+    {
+        "source": "Debian plasma-workspace-wallpapers: BytheWater, ColdRipple, DarkestHour, EveningGlow, "
+        "FallenLeaf, Grey, MilkyWay, OneStandsOut, summer_1am (held out: ColorfulCups, Kite, Path, Volna)",
+        "licence": "GPL-2+",
+    },
+]
+
+
 def _export(task: str, arch_fn):
     def export(G: Any, config: dict[str, Any], run_dir: Path) -> Path:
-        from imggan_enhance.export import export_model
+        """``RUN/export/<task>.safetensors`` + card, written by the core (:func:`imggan.cards.export_model`)."""
+        from imggan.cards import export_model
 
-        return export_model(G, task, arch_fn(config), config, Path(run_dir))
+        return export_model(G, run_dir, task, arch_fn(config), config, sources=SOURCES)
 
     return export
 

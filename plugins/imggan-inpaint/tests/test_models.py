@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from imggan_inpaint import losses, recipe
+from imggan_inpaint import losses
+from imggan_inpaint import recipes as recipe
 from imggan_inpaint.fill import pyramid_fill
-from imggan_inpaint.model import InpaintGenerator, PatchDiscriminator
+from imggan_inpaint.models import InpaintGenerator, PatchDiscriminator
 
 
 def _tiny() -> InpaintGenerator:

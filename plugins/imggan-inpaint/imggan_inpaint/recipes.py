@@ -7,7 +7,7 @@ generator learns the residual the fill leaves. The discriminator sees images wit
 fourth channel.
 
 Example:
-    >>> from imggan_inpaint.recipe import build_recipe
+    >>> from imggan_inpaint.recipes import build_recipe
     >>> recipe = build_recipe()
     >>> recipe.name, sorted(recipe.losses)
     ('inpaint', ['hole_grad', 'hole_l1'])
@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from torch import nn
 
 from imggan_inpaint.fill import pyramid_fill
 from imggan_inpaint.masks import training_mask
-from imggan_inpaint.model import ARCH_NAME, InpaintGenerator, PatchDiscriminator, build_generator
+from imggan_inpaint.models import ARCH_NAME, InpaintGenerator, PatchDiscriminator, build_generator
 
 DEFAULTS: dict[str, Any] = {
     "crop": 128,
@@ -153,28 +152,6 @@ def build(config: dict[str, Any]) -> InpaintGenerator:
     return build_generator({**DEFAULTS, **config})
 
 
-def model_card(generator: InpaintGenerator, config: dict[str, Any], extra: dict[str, Any] | None = None) -> dict:
-    """The JSON card of an exported generator."""
-    card: dict[str, Any] = {
-        "task": "inpaint",
-        "arch": {"name": ARCH_NAME, **generator.config},
-        "parameters": int(sum(p.numel() for p in generator.parameters())),
-        "sources": _sources(),
-        "config": {k: v for k, v in config.items() if _jsonable(v)},
-        "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    card.update(extra or {})
-    return card
-
-
-def _jsonable(value: Any) -> bool:
-    try:
-        json.dumps(value)
-    except TypeError:
-        return False
-    return True
-
-
 def _sources() -> dict[str, Any]:
     from imggan.data.sources import DEFAULT_ROOT
 
@@ -185,12 +162,12 @@ def _sources() -> dict[str, Any]:
 
 
 def export(generator: nn.Module, config: dict[str, Any], run_dir: Path) -> Path:
-    """Write the (EMA) generator as ``RUN/export/inpaint.safetensors`` + card; returns the path."""
-    from imggan.weights import save_weights
+    """Write the (EMA) generator as ``RUN/export/inpaint.safetensors`` + card (the core's card writer)."""
+    from imggan.cards import export_model
 
-    path = Path(run_dir) / "export" / "inpaint.safetensors"
-    save_weights(path, generator.state_dict(), model_card(generator, config))
-    return path
+    return export_model(
+        generator, run_dir, "inpaint", {"name": ARCH_NAME, **generator.config}, config, sources=_sources()
+    )
 
 
 _EVAL_BATCH: dict[str, torch.Tensor] | None = None
