@@ -94,7 +94,7 @@ def test_prepare_batch_receives_the_run_config_and_old_signatures_still_work() -
 
 
 def test_inpaint_batches_use_the_configured_fill_iterations(monkeypatch: pytest.MonkeyPatch) -> None:
-    recipe_module = pytest.importorskip("imggan_inpaint.recipe")
+    recipe_module = pytest.importorskip("imggan_inpaint.recipes")
     calls = []
     real_fill = recipe_module.pyramid_fill
 
