@@ -11,5 +11,5 @@ PYTHON=${PYTHON:-python3}
 # Every head under plugins/ (a folder with a pyproject.toml) is installed: a new head needs no edit here.
 HEADS=()
 for head in plugins/*/; do [ -f "$head/pyproject.toml" ] && HEADS+=(-e "$head"); done
-"$VENV/bin/python" -m pip install -q -e ".[test]" "${HEADS[@]}"
+"$VENV/bin/python" -m pip install -q -e ".[test,serve,serve-test]" "${HEADS[@]}"
 echo "imggan installed in $VENV (activate with: . $VENV/bin/activate)"
