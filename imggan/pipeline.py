@@ -168,6 +168,10 @@ def run_jobs(
         if report_error is not None:
             report_error(path, reason)
 
+    # --model is checked before anything is skipped (a bad one is a usage error even when every output
+    # exists), while the model itself loads only when there is work
+    if task.check_model is not None:
+        task.check_model(ctx)
     todo = []
     for job in jobs:
         if job.output.exists() and not overwrite:

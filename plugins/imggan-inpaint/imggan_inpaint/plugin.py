@@ -15,7 +15,7 @@ from imggan.hookspecs import hookimpl
 @hookimpl
 def register_tasks(register: Callable[[Any], None]) -> None:
     """Register the ``inpaint`` task."""
-    from imggan_inpaint.task import TASK
+    from imggan_inpaint.tasks import TASK
 
     register(TASK)
 
@@ -23,10 +23,8 @@ def register_tasks(register: Callable[[Any], None]) -> None:
 @hookimpl
 def register_models(register: Callable[[Any], None]) -> None:
     """Register the shipped model(s); ``inpaint-small`` is the default."""
-    from imggan_inpaint.api import WEIGHTS_DIR, model_entries
+    from imggan_inpaint.zoo import model_entries
 
-    if not WEIGHTS_DIR.is_dir():
-        return
     for entry in model_entries():
         register(entry)
 
@@ -34,7 +32,7 @@ def register_models(register: Callable[[Any], None]) -> None:
 @hookimpl
 def register_recipes(register: Callable[[Any], None]) -> None:
     """Register ``imggan train inpaint``."""
-    from imggan_inpaint.recipe import build_recipe
+    from imggan_inpaint.recipes import build_recipe
 
     register(build_recipe())
 

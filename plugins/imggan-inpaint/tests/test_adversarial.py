@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import torch
 
-from imggan_inpaint import losses, recipe
+from imggan_inpaint import losses
+from imggan_inpaint import recipes as recipe
 
 
 def _textured_folder(folder, make_image) -> None:
@@ -17,7 +18,7 @@ def _textured_folder(folder, make_image) -> None:
 
 
 def test_a_tiny_model_trained_adversarially_lowers_hole_l1_and_its_d_judges_the_hole(tmp_path, make_image) -> None:
-    from imggan.train.config import merge_config
+    from imggan.train.api import configure
     from imggan.train.trainer import Trainer
 
     _textured_folder(tmp_path, make_image)
@@ -27,7 +28,7 @@ def test_a_tiny_model_trained_adversarially_lowers_hole_l1_and_its_d_judges_the_
         "blocks": 1, "fourier": False, "d_width": 8, "lr_g": 2e-3, "lr_d": 1e-3, "threads": 1, "device": "cpu",
         "sample_every": 0, "ckpt_every": 0, "progress": False, "smooth_prob": 0.0,
     }  # fmt: skip
-    config = merge_config(r.defaults, r.losses, cli=tiny)
+    config = configure(r, tiny)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     trainer = Trainer(r, config, None)

@@ -90,3 +90,26 @@ def test_missing_mask_fails_that_file_only(invoke, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "lonely" in result.stderr and "mask" in result.stderr
     assert (tmp_path / "out" / "good.png").is_file() and not (tmp_path / "out" / "lonely.png").exists()
+
+
+def test_a_denoiser_given_as_inpaint_model_is_one_line_and_exit_2(invoke, tmp_path: Path) -> None:
+    """The core's model checks reach the head (the card's task and architecture are read, not ignored)."""
+    from imggan.cards import export_model
+    from imggan_inpaint.models import ARCH_NAME, InpaintGenerator
+
+    net = InpaintGenerator(widths=(8, 16, 24), blocks=1)
+    image = _write(tmp_path / "a.png", _photo(0))
+    _write(tmp_path / "a_mask.png", np.pad(np.full((8, 8), 255, np.uint8), ((20, 44), (30, 58))))
+    wrong_task = export_model(net, tmp_path / "run-d", "denoise", {"name": ARCH_NAME, **net.config}, {})
+    result = invoke("inpaint", tmp_path / "a.png", "--model", wrong_task, "-o", tmp_path / "o", "-q")
+    assert result.exit_code == 2 and f"{wrong_task}: a 'denoise' model, not a 'inpaint' model" in result.output
+    wrong_arch = export_model(net, tmp_path / "run-a", "inpaint", {"name": "other-net", **net.config}, {})
+    result = invoke("inpaint", tmp_path / "a.png", "--model", tmp_path / "run-a", "-o", tmp_path / "o", "-q")
+    assert result.exit_code == 2 and f"{wrong_arch}: unknown architecture 'other-net'" in result.output
+    result = invoke("inpaint", tmp_path / "a.png", "--model", tmp_path / "run-i", "-o", tmp_path / "o", "-q")
+    assert result.exit_code == 2  # no such run
+    good = export_model(net, tmp_path / "run-i", "inpaint", {"name": ARCH_NAME, **net.config}, {})
+    result = invoke("inpaint", tmp_path / "a.png", "--model", tmp_path / "run-i", "-o", tmp_path / "o", "-q")
+    assert result.exit_code == 0 and good.is_file()
+    out = cv2.imread(str(tmp_path / "o" / "a.png"))
+    assert out.shape == image.shape

@@ -72,3 +72,15 @@ def test_ensemble_option_matches_the_python_api(inputs, tmp_path):
     assert (cv2.imread(str(out)) == expected).all()
     bad = CliRunner().invoke(_cli(), ["denoise", str(inputs / "a.png"), "--ensemble", "3", "-o", str(out)])
     assert bad.exit_code == 2 and "--ensemble" in bad.output
+
+
+def test_another_tasks_model_is_one_line_and_exit_2(inputs, tmp_path):
+    """The core's model checks reach the head: an upscaler given to denoise is named, exit 2, no traceback."""
+    from imggan_enhance.zoo import shipped_models
+
+    x2 = next(e for e in shipped_models() if e.task == "upscale" and e.name == "x2")
+    args = ["denoise", str(inputs / "a.png"), "--model", str(x2.path), "-o", str(tmp_path / "o"), "-q"]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 2
+    assert f"Error: {x2.path}: a 'upscale' model, not a 'denoise' model" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "o").exists()

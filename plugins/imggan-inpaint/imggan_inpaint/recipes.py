@@ -7,7 +7,7 @@ generator learns the residual the fill leaves. The discriminator sees images wit
 fourth channel.
 
 Example:
-    >>> from imggan_inpaint.recipe import build_recipe
+    >>> from imggan_inpaint.recipes import build_recipe
     >>> recipe = build_recipe()
     >>> recipe.name, sorted(recipe.losses)
     ('inpaint', ['adv', 'fm', 'hole_grad', 'hole_l1', 'hole_pattern'])
@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from torch import nn
 from imggan.data.splits import object_mask
 from imggan_inpaint.fill import pyramid_fill
 from imggan_inpaint.masks import training_mask
-from imggan_inpaint.model import ARCH_NAME, HoleDiscriminator, InpaintGenerator, build_generator
+from imggan_inpaint.models import ARCH_NAME, HoleDiscriminator, InpaintGenerator, build_generator
 
 DEFAULTS: dict[str, Any] = {
     "crop": 128,
@@ -56,6 +55,31 @@ DEFAULTS: dict[str, Any] = {
 
 
 LOSSES: dict[str, float] = {"hole_l1": 1.0, "hole_grad": 0.5, "hole_pattern": 0.5, "adv": 0.02, "fm": 1.0}
+
+
+def _config_fields() -> list[Any]:
+    from imggan.train.schema import ConfigField
+
+    helps = {
+        "crop": "side of the training crops (pixels)",
+        "scales": "downscale factors of the training photos kept in memory",
+        "widths": "generator widths per level (architecture; --init takes the card's)",
+        "blocks": "residual blocks at the bottleneck (architecture)",
+        "fourier": "Fourier-unit blocks at the bottleneck (architecture)",
+        "fill_iterations": "iterations of the classical pyramid fill the generator refines (training and export)",
+        "d_width": "discriminator base width",
+        "mask_coverage": "[low, high] fraction of the crop a training hole covers",
+        "rect_prob": "probability of a rectangular hole (else strokes and blobs)",
+        "upsample": "generator head: resize (half-res residual, bilinear x2: no checkerboard) or shuffle (older)",
+        "object_prob": "probability of an object-shaped hole (tuxpaint silhouette from masks/train)",
+        "smooth_prob": "probability that a crop is replaced by a procedural flat or ramp image",
+    }
+    return [ConfigField(k, v) for k, v in helps.items()]
+
+
+CONFIG_FIELDS = _config_fields()
+# Fine-tuning the shipped model: a quarter of the from-scratch rate with a warm-up (as its card's runs did).
+FINETUNE: dict[str, Any] = {"lr_g": 5e-5, "lr_warmup": 200, "lr_schedule": "cosine"}
 
 
 def _data_dir(config: dict[str, Any]) -> Path:
@@ -135,8 +159,14 @@ def make_batches(config: dict[str, Any], seed: int) -> Iterator[dict[str, torch.
 _JIGGLE: nn.Module | None = None
 
 
-def prepare_batch(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
-    """On the device: colour augmentation (kornia) and the classical fill of each hole."""
+def prepare_batch(
+    batch: dict[str, torch.Tensor], device: torch.device, config: dict[str, Any] | None = None
+) -> dict[str, torch.Tensor]:
+    """On the device: colour augmentation (kornia) and the classical fill of each hole.
+
+    The fill runs ``config["fill_iterations"]`` iterations (the trainer passes the run's config), the same
+    number the exported generator uses at inference.
+    """
     global _JIGGLE
     import kornia.augmentation as K
 
@@ -146,7 +176,8 @@ def prepare_batch(batch: dict[str, torch.Tensor], device: torch.device) -> dict[
     hole = batch["hole"].to(device, non_blocking=True)
     with torch.no_grad():
         target = _JIGGLE.to(device)(target).clamp(0, 1)
-        filled = pyramid_fill(target * (1 - hole), hole, iterations=DEFAULTS["fill_iterations"])
+        iterations = int({**DEFAULTS, **(config or {})}["fill_iterations"])
+        filled = pyramid_fill(target * (1 - hole), hole, iterations=iterations)
     return {"target": target, "hole": hole, "filled": filled}
 
 
@@ -170,28 +201,6 @@ def build(config: dict[str, Any]) -> InpaintGenerator:
     return build_generator({**DEFAULTS, **config})
 
 
-def model_card(generator: InpaintGenerator, config: dict[str, Any], extra: dict[str, Any] | None = None) -> dict:
-    """The JSON card of an exported generator."""
-    card: dict[str, Any] = {
-        "task": "inpaint",
-        "arch": {"name": ARCH_NAME, **generator.config},
-        "parameters": int(sum(p.numel() for p in generator.parameters())),
-        "sources": _sources(),
-        "config": {k: v for k, v in config.items() if _jsonable(v)},
-        "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    card.update(extra or {})
-    return card
-
-
-def _jsonable(value: Any) -> bool:
-    try:
-        json.dumps(value)
-    except TypeError:
-        return False
-    return True
-
-
 def _sources() -> dict[str, Any]:
     from imggan.data.sources import DEFAULT_ROOT
 
@@ -203,12 +212,12 @@ def _sources() -> dict[str, Any]:
 
 
 def export(generator: nn.Module, config: dict[str, Any], run_dir: Path) -> Path:
-    """Write the (EMA) generator as ``RUN/export/inpaint.safetensors`` + card; returns the path."""
-    from imggan.weights import save_weights
+    """Write the (EMA) generator as ``RUN/export/inpaint.safetensors`` + card (the core's card writer)."""
+    from imggan.cards import export_model
 
-    path = Path(run_dir) / "export" / "inpaint.safetensors"
-    save_weights(path, generator.state_dict(), model_card(generator, config))
-    return path
+    return export_model(
+        generator, run_dir, "inpaint", {"name": ARCH_NAME, **generator.config}, config, sources=_sources()
+    )
 
 
 _EVAL_BATCH: dict[str, torch.Tensor] | None = None
@@ -221,7 +230,7 @@ def evaluate(generator: nn.Module, config: dict[str, Any]) -> dict[str, float]:
         cfg = {**DEFAULTS, **{k: v for k, v in config.items() if v is not None}, "batch_size": 16}
         with torch.random.fork_rng():
             torch.manual_seed(0)
-            _EVAL_BATCH = prepare_batch(next(make_batches(cfg, seed=987654)), torch.device("cpu"))
+            _EVAL_BATCH = prepare_batch(next(make_batches(cfg, seed=987654)), torch.device("cpu"), cfg)
     device = next(generator.parameters()).device
     batch = {k: v.to(device) for k, v in _EVAL_BATCH.items()}
     with torch.no_grad():
@@ -249,4 +258,6 @@ def build_recipe() -> Any:
         defaults=dict(DEFAULTS),
         export=export,
         evaluate=evaluate,
+        config_fields=CONFIG_FIELDS,
+        finetune=dict(FINETUNE),
     )

@@ -17,7 +17,7 @@ equal to each patch cell's hole fraction, so known pixels (identical in real and
 
 Example:
     >>> import torch
-    >>> from imggan_inpaint.model import InpaintGenerator
+    >>> from imggan_inpaint.models import InpaintGenerator
     >>> g = InpaintGenerator(widths=(8, 16, 24), blocks=1)
     >>> image = torch.rand(1, 3, 64, 64); hole = torch.zeros(1, 1, 64, 64); hole[..., 8:24, 8:24] = 1
     >>> out = g(image, hole)

@@ -7,9 +7,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from imggan_inpaint import losses, recipe
+from imggan_inpaint import losses
+from imggan_inpaint import recipes as recipe
 from imggan_inpaint.fill import pyramid_fill
-from imggan_inpaint.model import HoleDiscriminator, InpaintGenerator, PatchDiscriminator, shuffle_to_resize
+from imggan_inpaint.models import HoleDiscriminator, InpaintGenerator, PatchDiscriminator, shuffle_to_resize
 
 
 def _tiny() -> InpaintGenerator:
