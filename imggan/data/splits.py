@@ -57,11 +57,13 @@ def textured_crops(
     candidates: int = 24,
     scales: Sequence[float] = (1.0, 0.5),
     max_pattern: float = 0.1,
+    min_energy: float = 12.0,
 ) -> list[tuple[str, np.ndarray]]:
     """``count`` BGR crops, each the most textured of ``candidates`` random crops of one image of ``folder``.
 
     Images are visited in a seeded shuffled order (one crop per image while images last, then again); each
-    candidate is cut at one of ``scales`` (INTER_AREA). Deterministic for a given folder and ``seed``.
+    candidate is cut at one of ``scales`` (INTER_AREA). An image whose best candidate has less gradient
+    energy than ``min_energy`` (flat panels, sky) gives no crop. Deterministic for a given folder and ``seed``.
     """
     files = sorted(p for p in Path(folder).glob("*.png"))
     if not files:
@@ -90,7 +92,7 @@ def textured_crops(
             energy = gradient_energy(crop)
             if energy > best_energy and _periodicity(crop) <= max_pattern:
                 best, best_energy = crop.copy(), energy
-        if best is not None:
+        if best is not None and best_energy >= min_energy:
             crops.append((f"{path.stem}-{len(crops):02d}", best))
     return crops
 
