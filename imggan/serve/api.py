@@ -33,6 +33,7 @@ from imggan.serve.runner import (
     safe_name,
 )
 from imggan.serve.schema import OptionError, model_schema, parse_options, task_schema
+from imggan.serve.steps import check_steps
 
 RESERVED_FIELDS = ("image", "model", "format", "jpeg_quality")
 
@@ -196,6 +197,8 @@ async def run(task_name: str, request: Request) -> Response:
     try:
         options = parse_options(task, {k: v for k, v in fields.items() if k not in RESERVED_FIELDS})
         model = check_model(task, fields.get("model"), list(state.registry.models))
+        if task.name == "run" and options.get("steps"):  # the built-in chain: its steps may not name files
+            check_steps(str(options["steps"]), state.registry)
         quality = _jpeg_quality(fields)
     except OptionError as exc:
         raise HTTPException(400, str(exc)) from exc

@@ -151,3 +151,27 @@ def test_client_file_names_only_name_the_image(plugin_client, crop, codec) -> No
     assert response.status_code == 200
     assert response.headers["content-disposition"].endswith("''passwd.png")
     assert np.array_equal(codec.decode(response.content), 255 - crop)
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        ("inpaint:mask=/etc/hosts", "step 'inpaint': mask= names a file"),
+        ("denoise:model=/tmp/denoise.safetensors", "step 'denoise': model '/tmp/denoise.safetensors' is not"),
+        ("gamma:2;upscale:scale=2,model=../runs/x", "step 'upscale': model '../runs/x' is not"),
+    ],
+)
+def test_a_chain_may_not_name_files(client, image_png, steps, message) -> None:
+    response = client.post("/api/v1/run/run", files={"image": ("x.png", image_png, "image/png")}, data={"steps": steps})
+    assert response.status_code == 400 and message in _detail(response)
+
+
+def test_a_chain_of_stages_and_registered_models_runs(client, crop, codec) -> None:
+    small = crop[:32, :32]
+    response = client.post(
+        "/api/v1/run/run",
+        files={"image": ("x.png", codec.png(small), "image/png")},
+        data={"steps": "gamma:1.2;upscale:scale=2,model=x2"},
+    )
+    assert response.status_code == 200, response.text
+    assert codec.decode(response.content).shape == (64, 64, 3)
