@@ -175,3 +175,16 @@ def test_a_chain_of_stages_and_registered_models_runs(client, crop, codec) -> No
     )
     assert response.status_code == 200, response.text
     assert codec.decode(response.content).shape == (64, 64, 3)
+
+
+def test_a_decoder_that_raises_is_a_400_not_a_500(client, image_png, monkeypatch) -> None:
+    import cv2
+
+    import imggan.serve.runner as runner
+
+    def raising(*_args, **_kwargs):
+        raise cv2.error("imdecode_: broken stream")
+
+    monkeypatch.setattr(runner, "decode_image", raising)
+    response = client.post("/api/v1/run/denoise", files={"image": ("odd.tif", image_png, "image/tiff")})
+    assert response.status_code == 400 and _detail(response).startswith("odd.tif: not a readable image")
