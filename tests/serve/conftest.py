@@ -36,8 +36,13 @@ EXAMPLE = ROOT / "plugins" / "imggan-inpaint" / "imggan_inpaint" / "examples" / 
 
 
 @pytest.fixture(autouse=True)
-def isolated_plugins() -> Iterator[list]:
-    """The installed plugins (the real heads) load; the process-wide manager is rebuilt around each test."""
+def isolated_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[list]:
+    """The installed plugins (the real heads) load; the process-wide manager is rebuilt around each test and
+    the CLI group's commands are restored after it."""
+    from imggan.cli import cli
+
+    monkeypatch.setattr(cli, "commands", dict(cli.commands))
+    monkeypatch.setattr(cli, "_plugins_loaded", False)
     imggan.plugins.reset()
     yield []
     imggan.plugins.reset()
