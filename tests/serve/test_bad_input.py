@@ -188,3 +188,29 @@ def test_a_decoder_that_raises_is_a_400_not_a_500(client, image_png, monkeypatch
     monkeypatch.setattr(runner, "decode_image", raising)
     response = client.post("/api/v1/run/denoise", files={"image": ("odd.tif", image_png, "image/tiff")})
     assert response.status_code == 400 and _detail(response).startswith("odd.tif: not a readable image")
+
+
+def test_a_streamed_body_over_the_limit_is_413_while_it_is_read(crop, codec) -> None:
+    boundary = "imgganboundary"
+    big = codec.png(np.random.default_rng(1).integers(0, 256, (128, 128, 3), dtype=np.uint8))
+    body = (
+        (
+            f'--{boundary}\\r\\nContent-Disposition: form-data; name="image"; filename="big.png"\\r\\n'
+            "Content-Type: image/png\\r\\n\\r\\n"
+        ).encode()
+        + big
+        + f"\\r\\n--{boundary}--\\r\\n".encode()
+    )
+
+    def chunks():  # no Content-Length: the limit must be enforced while the body is read
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+
+    with TestClient(create_app(ServeConfig(device="cpu", max_upload_bytes=20_000))) as small:
+        response = small.post(
+            "/api/v1/run/denoise",
+            content=chunks(),
+            headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+        )
+    assert response.status_code == 413
+    assert "upload of more than 0.0191 MB exceeds the limit" in _detail(response)
