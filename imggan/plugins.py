@@ -32,7 +32,12 @@ from imggan import hookspecs
 
 ENTRY_POINT_GROUP = "imggan"
 ALLOWLIST_ENV = "IMGGAN_LOAD_PLUGINS"
-BUILTIN_MODULES = ("imggan.builtin.stages", "imggan.builtin.reference_task", "imggan.builtin.training")
+BUILTIN_MODULES = (
+    "imggan.builtin.stages",
+    "imggan.builtin.reference_task",
+    "imggan.builtin.training",
+    "imggan.builtin.serve",
+)
 
 
 @dataclass
