@@ -309,11 +309,15 @@ def _model_size(path: Path) -> str:
 
 @cli.command()
 def stages() -> None:
-    """List the pipeline stages usable in `imggan run --steps`."""
+    """List the pipeline stages usable in `imggan run --steps` (every task is a step too)."""
     from imggan.plugins import get_registry
 
-    for stage in get_registry().stages.values():
+    registry = get_registry()
+    for stage in registry.stages.values():
         click.echo(f"{stage.name:<14} {stage.help}")
+    steps = sorted(name for name in registry.tasks if name != "run")
+    if steps:
+        click.echo(f"\nTasks usable as steps (their options by name, model=NAME|PATH): {', '.join(steps)}")
 
 
 @cli.group()
