@@ -60,3 +60,19 @@ def test_no_import_cycles(head: Path) -> None:
 
     for name in graph:
         visit(name, ())
+
+
+def test_help_models_and_stages_import_no_torch_with_every_installed_head() -> None:
+    """Listing commands, models and stages runs every head's torch-free hooks only (``imggan --help`` stays fast)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom imggan.cli import cli\n"
+        "for args in (['--help'], ['models'], ['stages'], ['tasks']):\n"
+        "    assert CliRunner().invoke(cli, args).exit_code == 0, args\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
