@@ -19,6 +19,8 @@ import click
 from imggan import __version__
 from imggan.errors import ImgganError
 
+DEVICE_HELP = "auto|cpu|cuda[:N]|mps (auto: a CUDA GPU, else Apple's MPS, else the CPU)."  # = imggan.device's
+
 COMMON_HELP = """
 \b
 INPUT is a file, a folder or a glob (quote globs: 'photos/*.jpg'). Results go to -o (a folder; a file
@@ -46,7 +48,7 @@ def _common_options() -> list[click.Parameter]:
             metavar="NAME|PATH",
             help="Registered model name or a .safetensors file (see `imggan models`).",
         ),
-        click.Option(["--device"], default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps."),
+        click.Option(["--device"], default="auto", show_default=True, help=DEVICE_HELP),
         click.Option(
             ["--batch-size"],
             type=click.IntRange(1),
@@ -200,7 +202,7 @@ def cli() -> None:
       imggan run photos/ --steps 'resize:0.5;clahe' -o out/
       imggan train inpaint --data ~/.cache/imggan/data/train --out runs/inpaint --steps 20000
 
-    Every task takes --device auto|cpu|cuda[:i]; `imggan tasks`, `imggan models` and `imggan plugins`
+    Every task takes --device auto|cpu|cuda[:N]|mps; `imggan tasks`, `imggan models` and `imggan plugins`
     show what is installed.
     """
 
@@ -307,11 +309,15 @@ def _model_size(path: Path) -> str:
 
 @cli.command()
 def stages() -> None:
-    """List the pipeline stages usable in `imggan run --steps`."""
+    """List the pipeline stages usable in `imggan run --steps` (every task is a step too)."""
     from imggan.plugins import get_registry
 
-    for stage in get_registry().stages.values():
+    registry = get_registry()
+    for stage in registry.stages.values():
         click.echo(f"{stage.name:<14} {stage.help}")
+    steps = sorted(name for name in registry.tasks if name != "run")
+    if steps:
+        click.echo(f"\nTasks usable as steps (their options by name, model=NAME|PATH): {', '.join(steps)}")
 
 
 @cli.group()
@@ -333,7 +339,7 @@ def data() -> None:
 def data_fetch(root: Path | None, no_plasma: bool, no_packages: bool) -> None:
     """Write the training images (scikit-image, scikit-learn, matplotlib, Debian wallpapers, photo and
     texture packages) to ROOT/train, four held-out photographs to ROOT/heldout, package-held-out benchmark
-    images to ROOT/test and object silhouettes to ROOT/masks (see DATA.md)."""
+    images to ROOT/test and object silhouettes to ROOT/masks (see docs/data.md)."""
     from imggan.data.sources import DEFAULT_ROOT, fetch
 
     root = root or DEFAULT_ROOT

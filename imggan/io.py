@@ -145,8 +145,6 @@ def decode_image(
         ImageReadError: not an image, or truncated.
     """
     header = probe(data)
-    if header is None and max_pixels:
-        raise ImageReadError(f"{name}: not a readable image (no image header imggan knows: unknown format or corrupt)")
     size = None if header is None else header[:2]
     if size is not None and max_pixels and size[0] * size[1] > max_pixels:
         raise ImageTooLargeError(
@@ -162,6 +160,8 @@ def decode_image(
     truncated = _truncation(data)
     if truncated:
         raise ImageReadError(f"{name}: {truncated}")
+    if header is None and max_pixels:
+        raise ImageReadError(f"{name}: not a readable image (no image header imggan knows: unknown format or corrupt)")
     # OpenCV applies EXIF orientation itself for IMREAD_GRAYSCALE; we apply it below, for every mode, once.
     flags = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION if grayscale else cv2.IMREAD_UNCHANGED
     image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)

@@ -334,6 +334,8 @@ def run_task(
     )
     wanted_shard = parse_shard(shard)
     if wanted_shard is not None:
+        if not single:  # outputs of every shard planned: a clash between two shards is refused here too
+            plan_outputs(pairs, output_path, task.name, fmt=fmt)
         index, count = wanted_shard
         pairs = [pair for pair in pairs if shard_of(pair[1], count) == index]
     if single and len(pairs) > 1:

@@ -108,3 +108,15 @@ def test_stale_temporaries_of_a_killed_run_are_removed(invoke, make_image, files
     result = invoke("run", tmp_path / "in", "--steps", "gamma:1.0", "-o", out, "-q")
     assert result.exit_code == 0
     assert files_under(out) == [".unrelated.tmp", "a.png", "b.png"]
+
+
+def test_collisions_across_shards_are_found_by_every_shard(invoke, make_image, tmp_path):
+    make_image(tmp_path / "in" / "a.png")
+    make_image(tmp_path / "in" / "a.jpg")
+    from imggan.inputs import shard_of
+
+    assert shard_of("a.png", 2) != shard_of("a.jpg", 2)  # the two land in different shards
+    for index in (0, 1):
+        args = ("--steps", "gamma:1.0", "--format", "png", "--shard", f"{index}/2", "-o", tmp_path / "out")
+        result = invoke("run", tmp_path / "in", *args)
+        assert result.exit_code == 2 and "outputs would collide" in result.stderr

@@ -210,7 +210,7 @@ RUN_TASK = Task(
     \b
     Steps are separated by ';', parameters by ',':
       imggan run photos/ --steps 'resize:0.5;nlmeans:h=7;clahe' -o out/
-      imggan run scans/ --steps 'denoise;upscale:scale=2,model=sharp' -o big/
+      imggan run scans/ --steps 'denoise;upscale:scale=2' -o big/   (upscale:model=sharp: x4)
     A task step (denoise, upscale, inpaint, ...) takes its command's options by name, model=NAME|PATH
     for its own model and its side inputs by name (inpaint:mask=masks/); each model loads once per run.
     `imggan stages` lists the stages, `imggan tasks` the tasks.

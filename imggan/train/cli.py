@@ -59,7 +59,7 @@ def _common_params() -> list[click.Parameter]:
             help="Fine-tune: start G from a registered model of this task or a .safetensors file; the "
             "architecture comes from its card, the recipe's fine-tune defaults apply (see --list-config).",
         ),
-        click.Option(["--device"], help="auto, cpu, cuda or cuda:N."),
+        click.Option(["--device"], help="auto|cpu|cuda[:N]|mps (default auto: a CUDA GPU, else MPS, else CPU)."),
         click.Option(["--seed"], type=int, help="Random seed."),
         click.Option(["--dry-run"], is_flag=True, help="Build, run two steps, print a summary; write nothing."),
         click.Option(
@@ -114,7 +114,7 @@ def make_recipe_command(recipe: Any) -> click.Command:
         params=common + own,
         callback=callback,
         help=recipe.help + "\n" + EPILOG,
-        short_help=recipe.help.split("\n")[0][:80],
+        short_help=recipe.help.strip().split("\n")[0],  # whole: click wraps it in the listing, never cuts it
     )
 
 
