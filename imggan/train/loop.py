@@ -67,7 +67,10 @@ def run_loop(
     if trainer.writes and trainer.run_dir is not None:
         import json
 
-        (trainer.run_dir / "config.json").write_text(json.dumps(config, indent=1, default=str) + "\n")
+        from imggan.weights import atomic_write_bytes
+
+        text = json.dumps(config, indent=1, default=str) + "\n"
+        atomic_write_bytes(trainer.run_dir / "config.json", text.encode())
     with monitor:
         for message in notes:
             monitor.warn(trainer.step, message)
