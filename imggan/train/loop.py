@@ -107,7 +107,7 @@ def run_loop(
                             last_record = record
                             reason = divergence.check(trainer.step, record, trainer.rec.first_step)
                             if reason is not None:
-                                monitor.warn(trainer.step, reason)
+                                monitor.event(trainer.step, reason)  # the CLI prints it as its error line
                                 raise TrainingDiverged(reason)
                     if stopping:
                         interrupted = True
