@@ -327,16 +327,21 @@ def data() -> None:
     help="Cache folder (default ~/.cache/imggan/data).",
 )
 @click.option("--no-plasma", is_flag=True, help="Skip Debian's plasma wallpapers (needs apt-get).")
-def data_fetch(root: Path | None, no_plasma: bool) -> None:
-    """Write the training images (scikit-image, scikit-learn, matplotlib, Debian wallpapers) to ROOT/train
-    and four held-out photographs to ROOT/heldout (see DATA.md)."""
+@click.option(
+    "--no-packages", is_flag=True, help="Skip the Debian photo/texture packages (visp, tuxpaint, game textures)."
+)
+def data_fetch(root: Path | None, no_plasma: bool, no_packages: bool) -> None:
+    """Write the training images (scikit-image, scikit-learn, matplotlib, Debian wallpapers, photo and
+    texture packages) to ROOT/train, four held-out photographs to ROOT/heldout, package-held-out benchmark
+    images to ROOT/test and object silhouettes to ROOT/masks (see DATA.md)."""
     from imggan.data.sources import DEFAULT_ROOT, fetch
 
     root = root or DEFAULT_ROOT
-    result = fetch(root, plasma=not no_plasma)
+    result = fetch(root, plasma=not no_plasma, packages=not no_packages)
     click.echo(
         f"{len(result['train'])} training images in {root / 'train'}, "
-        f"{len(result['heldout'])} held out in {root / 'heldout'}"
+        f"{len(result['heldout'])} held out in {root / 'heldout'}, "
+        f"{len(result['test'])} benchmark-only in {root / 'test'}"
     )
 
 

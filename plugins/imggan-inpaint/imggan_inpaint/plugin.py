@@ -55,12 +55,13 @@ HOLE_TERMS = {
     "hole_energy": "L1 of local mean gradient magnitudes inside the hole (detail).",
     "hole_detail": "Relative error of the mean gradient magnitude in large holes' interiors.",
     "hole_ssim": "1 - SSIM over the hole's band (its rim, not large holes' interiors).",
+    "hole_pattern": "Excess fine-detail autocorrelation at 8-16 px in the hole over the original's (no grids).",
 }
 
 
 @hookimpl
 def register_losses(register: Callable[[Any], None]) -> None:
-    """Register ``hole_l1``, ``hole_grad``, ``hole_energy``, ``hole_detail`` and ``hole_ssim`` for ``--loss``."""
+    """Register the ``hole_*`` terms of :mod:`imggan_inpaint.losses` for ``--loss``."""
     from imggan.train.losses import LossTerm
 
     for name, help_text in HOLE_TERMS.items():
