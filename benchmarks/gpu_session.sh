@@ -112,20 +112,20 @@ say "training done"
 # 4. export (a run stopped by the timeout exports its newest checkpoint) and pack
 for name in $RUNS; do
     run="$WORK/$name"
-    ls "$run"/*.safetensors >/dev/null 2>&1 || "$PY" -m imggan train "$(run_args "$name" | cut -d' ' -f1)" --out "$run" --export >>"$run.log" 2>&1
+    ls "$run"/export/*.safetensors >/dev/null 2>&1 || "$PY" -m imggan train "$(run_args "$name" | cut -d' ' -f1)" --out "$run" --export >>"$run.log" 2>&1
     "$PY" - "$run" <<'EOF'
 import sys
 from pathlib import Path
 from safetensors.torch import load_file, save_file
 from safetensors import safe_open
-for path in Path(sys.argv[1]).glob("*.safetensors"):  # fp16 copies where fp32 would not come back (16 MiB)
+for path in Path(sys.argv[1]).glob("export/*.safetensors"):  # fp16 copies where fp32 would not come back (16 MiB)
     if path.stat().st_size > 15_500_000:
         with safe_open(str(path), "pt") as f:
             meta = f.metadata()
         save_file({k: v.half() for k, v in load_file(str(path)).items()}, str(path), metadata=meta)
 EOF
     tail -3 "$run/log.jsonl" >>"$LOG" 2>/dev/null
-    (cd "$WORK" && tar czf "$OUT/run-$name.tgz" "$name"/*.safetensors "$name"/*.json "$name"/log.jsonl "$name.log" 2>>"$LOG")
+    (cd "$WORK" && tar czf "$OUT/run-$name.tgz" "$name"/export/*.safetensors "$name"/export/*.json "$name"/log.jsonl "$name.log" 2>>"$LOG")
     say "packed $name: $(ls -la "$OUT/run-$name.tgz" | awk '{print $5}') bytes"
 done
 

@@ -268,6 +268,8 @@ def models(task_name: str | None, as_json: bool) -> None:
                     "default": m.default,
                     "path": str(m.path),
                     "exists": m.path.is_file(),
+                    "bytes": m.path.stat().st_size if m.path.is_file() else None,
+                    "parameters": _parameters_or_none(m.path),
                     "description": m.description,
                     "card": m.read_card(),
                 }  # fmt: skip
@@ -277,8 +279,30 @@ def models(task_name: str | None, as_json: bool) -> None:
         return
     for m in entries:
         flag = " (default)" if m.default else ""
-        missing = "" if m.path.is_file() else "  [weights missing]"
-        click.echo(f"{m.task:<10} {m.name}{flag}: {m.description}{missing}")
+        click.echo(f"{m.task:<10} {m.name}{flag}: {m.description}  [{_model_size(m.path)}]")
+
+
+def _parameters_or_none(path: Path) -> int | None:
+    from imggan.weights import parameter_count
+
+    try:
+        return parameter_count(path)
+    except ImgganError:
+        return None
+
+
+def _model_size(path: Path) -> str:
+    """``3.6 MB, 0.91M parameters`` for a weights file (read from its header), or why it cannot be read."""
+    from imggan.weights import parameter_count
+
+    if not Path(path).is_file():
+        return "weights missing"
+    try:
+        params = parameter_count(path)
+    except ImgganError as exc:
+        return f"unreadable: {exc}"
+    count = f"{params / 1e6:.2f}M" if params >= 1e5 else f"{params / 1e3:.1f}k"
+    return f"{Path(path).stat().st_size / 1e6:.1f} MB, {count} parameters"
 
 
 @cli.command()
@@ -303,16 +327,21 @@ def data() -> None:
     help="Cache folder (default ~/.cache/imggan/data).",
 )
 @click.option("--no-plasma", is_flag=True, help="Skip Debian's plasma wallpapers (needs apt-get).")
-def data_fetch(root: Path | None, no_plasma: bool) -> None:
-    """Write the training images (scikit-image, scikit-learn, matplotlib, Debian wallpapers) to ROOT/train
-    and four held-out photographs to ROOT/heldout (see DATA.md)."""
+@click.option(
+    "--no-packages", is_flag=True, help="Skip the Debian photo/texture packages (visp, tuxpaint, game textures)."
+)
+def data_fetch(root: Path | None, no_plasma: bool, no_packages: bool) -> None:
+    """Write the training images (scikit-image, scikit-learn, matplotlib, Debian wallpapers, photo and
+    texture packages) to ROOT/train, four held-out photographs to ROOT/heldout, package-held-out benchmark
+    images to ROOT/test and object silhouettes to ROOT/masks (see DATA.md)."""
     from imggan.data.sources import DEFAULT_ROOT, fetch
 
     root = root or DEFAULT_ROOT
-    result = fetch(root, plasma=not no_plasma)
+    result = fetch(root, plasma=not no_plasma, packages=not no_packages)
     click.echo(
         f"{len(result['train'])} training images in {root / 'train'}, "
-        f"{len(result['heldout'])} held out in {root / 'heldout'}"
+        f"{len(result['heldout'])} held out in {root / 'heldout'}, "
+        f"{len(result['test'])} benchmark-only in {root / 'test'}"
     )
 
 

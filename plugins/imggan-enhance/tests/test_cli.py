@@ -72,3 +72,29 @@ def test_ensemble_option_matches_the_python_api(inputs, tmp_path):
     assert (cv2.imread(str(out)) == expected).all()
     bad = CliRunner().invoke(_cli(), ["denoise", str(inputs / "a.png"), "--ensemble", "3", "-o", str(out)])
     assert bad.exit_code == 2 and "--ensemble" in bad.output
+
+
+def test_another_tasks_model_is_one_line_and_exit_2(inputs, tmp_path):
+    """The core's model checks reach the head: an upscaler given to denoise is named, exit 2, no traceback."""
+    from imggan_enhance.zoo import shipped_models
+
+    x2 = next(e for e in shipped_models() if e.task == "upscale" and e.name == "x2")
+    args = ["denoise", str(inputs / "a.png"), "--model", str(x2.path), "-o", str(tmp_path / "o"), "-q"]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 2
+    assert f"Error: {x2.path}: a 'upscale' model, not a 'denoise' model" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "o").exists()
+
+
+def test_denoise_and_upscale_chain_in_imggan_run_like_the_api(inputs, tmp_path):
+    """`imggan run --steps 'denoise;upscale:2'` uses the shipped models, as the task commands do."""
+    from imggan_enhance.api import denoise, upscale
+
+    out = tmp_path / "chain.png"
+    args = ["run", str(inputs / "a.png"), "--steps", "denoise:sigma=10;upscale:2", "-o", str(out), "-q"]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 0, result.output
+    expected = upscale(denoise(cv2.imread(str(inputs / "a.png")), sigma=10), scale=2)
+    assert np.array_equal(cv2.imread(str(out)), expected)
+    sharp = CliRunner().invoke(_cli(), ["run", str(inputs / "a.png"), "--steps", "upscale:scale=2,model=sharp"])
+    assert sharp.exit_code == 2 and "--model sharp is an x4 model only" in sharp.output

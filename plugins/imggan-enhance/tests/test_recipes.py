@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from imggan.weights import read_card
 from imggan_enhance.recipes import denoise_recipe, upscale_recipe
 
 
@@ -49,7 +50,8 @@ def test_core_trainer_runs_the_recipe(recipe_fn, extra, data_dir, tmp_path):
     stats = train(recipe, config, tmp_path / "run")
     assert stats["step"] == 2
     exported = Path(stats["export"])
-    assert exported.is_file() and exported.with_suffix(".json").is_file()
+    assert exported == tmp_path / "run" / "export" / f"{recipe.name}.safetensors"
+    assert exported.is_file() and read_card(exported)["task"] == recipe.name
 
 
 def test_jpeg_degradation_makes_blind_jpeg_pairs(data_dir):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
-from imggan_inpaint import losses, recipe
+from imggan_inpaint import losses
+from imggan_inpaint import recipes as recipe
 from imggan_inpaint.fill import pyramid_fill
-from imggan_inpaint.model import InpaintGenerator, PatchDiscriminator
+from imggan_inpaint.models import HoleDiscriminator, InpaintGenerator, PatchDiscriminator, shuffle_to_resize
 
 
 def _tiny() -> InpaintGenerator:
@@ -121,4 +123,71 @@ def test_every_loss_term_is_registered_for_the_trainer() -> None:
     from imggan.plugins import get_registry
 
     names = set(get_registry().losses)
-    assert {"hole_l1", "hole_grad", "hole_energy", "hole_detail", "hole_ssim"} <= names
+    assert {"hole_l1", "hole_grad", "hole_energy", "hole_detail", "hole_ssim", "hole_pattern"} <= names
+
+
+def test_hole_discriminator_judges_only_the_hole() -> None:
+    torch.manual_seed(0)
+    d = HoleDiscriminator(width=8).eval()  # eval: spectral norm stops its power iteration between calls
+    image = torch.rand(2, 3, 192, 192)
+    hole = torch.zeros(2, 1, 192, 192)
+    hole[..., 8:24, 8:24] = 1
+    x = torch.cat([image, hole], 1)
+    logits, feats = d(x, return_features=True)
+    assert logits.shape == (2, 1) and len(feats) == 4
+    patch, weight = d.patch_logits(x)
+    assert weight.shape == patch.shape and float(weight.amax()) == 1.0 and float(weight.amin()) == 0.0
+    expected = (patch * weight).sum((1, 2, 3)) / weight.sum((1, 2, 3))
+    assert torch.allclose(logits[:, 0], expected, atol=1e-6)
+    # Pixels far from the hole (outside every weighted patch's reach) do not move the logit.
+    far = x.clone()
+    far[:, :3, 150:, 150:] = torch.rand(2, 3, 42, 42)
+    assert torch.allclose(d(far), logits, atol=1e-6)
+    no_hole = torch.cat([image, torch.zeros_like(hole)], 1)
+    assert torch.allclose(d(no_hole)[:, 0], d.patch_logits(no_hole)[0].mean((1, 2, 3)))
+
+
+def test_the_resize_head_cannot_paint_a_two_pixel_checkerboard() -> None:
+    torch.manual_seed(0)
+    sign = torch.ones(64, 64)
+    sign[1::2] *= -1
+    sign[:, 1::2] *= -1
+    for upsample, most in (("resize", 0.02), ("shuffle", None)):
+        g = InpaintGenerator(widths=(8, 16, 24), blocks=1, upsample=upsample)
+        torch.nn.init.normal_(g.head[0].weight, std=0.5)
+        res = g.residual(torch.rand(4, 3, 64, 64), (torch.rand(4, 1, 64, 64) > 0.5).float())
+        share = float((res * sign).mean((-2, -1)).abs().mean() / res.abs().mean())  # its 2-px checkerboard part
+        if most is not None:
+            assert share < most, share
+        else:
+            assert share > 0.05, share  # an untied PixelShuffle head does produce one
+
+
+def test_shuffle_weights_become_resize_weights_by_averaging_the_sub_pixel_filters() -> None:
+    torch.manual_seed(0)
+    old = InpaintGenerator(widths=(8, 16, 24), blocks=1, upsample="shuffle")
+    torch.nn.init.normal_(old.head[0].weight, std=0.3)
+    torch.nn.init.normal_(old.head[0].bias, std=0.3)
+    new = InpaintGenerator(widths=(8, 16, 24), blocks=1, upsample="resize")
+    new.load_state_dict(shuffle_to_resize(old.state_dict()))
+    features = torch.rand(1, 8, 10, 10)
+    shuffled = old.head(features)  # 1x3x20x20
+    assert torch.allclose(new.head(features), F.avg_pool2d(shuffled, 2), atol=1e-5)
+    assert new.config["upsample"] == "resize" and old.config["upsample"] == "shuffle"
+
+
+def test_pattern_loss_punishes_invented_repetition_only() -> None:
+    torch.manual_seed(0)
+    target = torch.full((2, 3, 64, 64), 0.5) + 0.02 * torch.randn(2, 3, 64, 64)
+    hole = torch.zeros(2, 1, 64, 64)
+    hole[..., 12:52, 12:52] = 1
+    smooth = target * (1 - hole) + 0.5 * hole
+    y, x = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    plaid = 0.5 + 0.2 * (torch.sign(torch.sin(x * 2 * torch.pi / 2)) + torch.sign(torch.sin(y * 2 * torch.pi / 12)))
+    invented = target * (1 - hole) + plaid.expand(2, 3, 64, 64) * hole
+    assert float(losses.hole_pattern(target, target, hole)) == 0.0
+    assert float(losses.hole_pattern(smooth, target, hole)) < 0.06  # noise-level correlations of the rim
+    assert float(losses.hole_pattern(invented, target, hole)) > 0.1
+    fill = invented.clone().requires_grad_(True)
+    losses.hole_pattern(fill, target, hole).backward()
+    assert float(fill.grad.abs().sum()) > 0
