@@ -1,6 +1,6 @@
 """Benchmark of imggan-generate: the shipped digits and faces generators against real data and a classical model.
 
-Protocol (issue 14). Splits are fixed (``imggan_generate.data``): digits 1,257 train / 180 val / 360 test
+Protocol (issue 14). Splits are fixed (``imggan_generate.data``): digits 1,259 train / 179 val / 359 test
 (stratified), faces 160 train / 40 test. Nothing here was trained or chosen on a test split.
 
 * digits (conditional, 16 px): a CNN classifier (``imggan.metrics.generation.train_classifier``, 1,500 steps)

@@ -6,7 +6,7 @@
 - ``skimage:lfw``: scikit-image's ``lfw_subset()`` (200 grey 25x25 faces, unlabelled).
 
 A source name may end in a split, ``:train`` (the default), ``:val``, ``:test`` or ``:all``. The splits are
-fixed (seeded, stratified by class for digits): digits 70 / 10 / 20 % (1,257 / 180 / 360), faces 160 / 0 / 40.
+fixed (seeded, stratified by class for digits): digits 70 / 10 / 20 % (1,259 / 179 / 359), faces 160 / 0 / 40.
 Models are trained on ``train``, checkpoints chosen on ``val`` and the benchmark reports on ``test``.
 
 Everything comes back as a :class:`ImageSet`: uint8 ``N x R x R x C`` images resized to the resolution
@@ -16,7 +16,7 @@ Example:
     >>> from imggan_generate.data import load_image_set
     >>> s = load_image_set("sklearn:digits:test", resolution=16)
     >>> s.images.shape, s.num_classes, s.class_names[:3]
-    ((360, 16, 16, 1), 10, ['0', '1', '2'])
+    ((359, 16, 16, 1), 10, ['0', '1', '2'])
 """
 
 from __future__ import annotations
@@ -114,7 +114,9 @@ def _packaged(name: str, split: str, resolution: int) -> ImageSet:
         return ImageSet(picked, labels[index], [str(d) for d in range(10)], f"{name}:{split}")
     faces = _faces()
     index = _split_index(len(faces), split, (0.0, 0.2), None)
-    return ImageSet(np.stack([resize(faces[i], resolution) for i in index]), None, [], f"{name}:{split}")
+    picked = [resize(faces[i], resolution) for i in index]  # the val split of the faces is empty
+    images = np.stack(picked) if picked else np.zeros((0, resolution, resolution, 1), np.uint8)
+    return ImageSet(images, None, [], f"{name}:{split}")
 
 
 def _read(path: Path, resolution: int, channels: int | None) -> np.ndarray:

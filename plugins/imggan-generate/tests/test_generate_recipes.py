@@ -104,3 +104,11 @@ def test_cli_empty_class_folder_exits_2(tmp_path: Path):
     )
     assert result.exit_code == 2
     assert "class folder 'dogs' has no images" in result.output
+
+
+def test_validation_split_of_the_packaged_sets():
+    from imggan_generate.recipes import _validation_set
+
+    assert _validation_set({"data": "skimage:lfw", "resolution": 16}) is None  # the faces have no val split
+    assert len(_validation_set({"data": "sklearn:digits", "resolution": 8}).images) == 179
+    assert _validation_set({"data": "/some/folder", "resolution": 8}) is None
