@@ -289,7 +289,12 @@ class Schema:
         """Every key with its type, default and help, grouped by owner (``imggan train TASK --list-config``)."""
         rows: dict[str, list[tuple[str, str, str, str]]] = {}
         for name, f in self.fields.items():
-            rows.setdefault(f.owner, []).append((name, describe(f.type), _show(f.default), f.help))
+            table = isinstance(f.default, dict) and f.default and (f.type is dict or typing.get_origin(f.type) is dict)
+            shown = "{...}" if table else _show(f.default)
+            rows.setdefault(f.owner, []).append((name, describe(f.type), shown, f.help))
+            if table and name != "losses":
+                for sub, value in f.default.items():
+                    rows[f.owner].append((f"{name}.{sub}", describe(infer_type(value)), _show(value), f"(in {name})"))
         lines = []
         for owner, items in rows.items():
             lines.append(f"[{owner}]")

@@ -66,7 +66,18 @@ def check_denoiser(ctx: RunContext) -> None:
 
 def check_upscaler(ctx: RunContext) -> None:
     """Resolve ``--model`` for ``--scale`` and check its card (no weights loaded)."""
-    _check("upscale", upscale_model_name(ctx.model, int(ctx.options.get("scale") or 4)))
+    from imggan.errors import ModelNotFoundError
+
+    scale = int(ctx.options.get("scale") or 4)
+    try:
+        _check("upscale", upscale_model_name(ctx.model, scale))
+    except ModelNotFoundError:
+        if ctx.model in ("sharp", "robust") and scale != 4:
+            raise ModelNotFoundError(
+                f"--model {ctx.model} is an x4 model only (there is no {ctx.model} x{scale}); "
+                f"use --scale 4, or --model x{scale}"
+            ) from None
+        raise
 
 
 def load_denoiser(ctx: RunContext) -> Any:

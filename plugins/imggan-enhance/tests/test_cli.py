@@ -84,3 +84,17 @@ def test_another_tasks_model_is_one_line_and_exit_2(inputs, tmp_path):
     assert result.exit_code == 2
     assert f"Error: {x2.path}: a 'upscale' model, not a 'denoise' model" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "o").exists()
+
+
+def test_denoise_and_upscale_chain_in_imggan_run_like_the_api(inputs, tmp_path):
+    """`imggan run --steps 'denoise;upscale:2'` uses the shipped models, as the task commands do."""
+    from imggan_enhance.api import denoise, upscale
+
+    out = tmp_path / "chain.png"
+    args = ["run", str(inputs / "a.png"), "--steps", "denoise:sigma=10;upscale:2", "-o", str(out), "-q"]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 0, result.output
+    expected = upscale(denoise(cv2.imread(str(inputs / "a.png")), sigma=10), scale=2)
+    assert np.array_equal(cv2.imread(str(out)), expected)
+    sharp = CliRunner().invoke(_cli(), ["run", str(inputs / "a.png"), "--steps", "upscale:scale=2,model=sharp"])
+    assert sharp.exit_code == 2 and "--model sharp is an x4 model only" in sharp.output

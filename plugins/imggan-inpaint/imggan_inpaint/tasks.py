@@ -79,9 +79,13 @@ def _prepare(item: Item, ctx: RunContext) -> Item:
             "or give it an alpha channel (transparent = hole)"
         )
     opts = ctx.options
-    item.extra["hole"] = hole_from_mask(
+    hole = hole_from_mask(
         mask, item.image.shape[:2], bool(opts.get("invert_mask", False)), int(opts.get("dilate", 0) or 0)
     )
+    if hole.all():
+        where = item.source if item.source is not None else "image"
+        raise MaskError(f"{where}: the mask covers the whole image, so there is nothing to fill the hole from")
+    item.extra["hole"] = hole
     return item
 
 

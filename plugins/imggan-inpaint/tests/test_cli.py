@@ -113,3 +113,41 @@ def test_a_denoiser_given_as_inpaint_model_is_one_line_and_exit_2(invoke, tmp_pa
     assert result.exit_code == 0 and good.is_file()
     out = cv2.imread(str(tmp_path / "o" / "a.png"))
     assert out.shape == image.shape
+
+
+def test_a_mask_covering_the_whole_image_fails_that_file_only(invoke, tmp_path: Path) -> None:
+    """An all-white mask leaves nothing to fill from: that file is refused (named, exit 1), the rest done."""
+    (tmp_path / "in").mkdir()
+    _write(tmp_path / "in" / "whole.png", _photo(3))
+    _write(tmp_path / "in" / "whole_mask.png", np.full((72, 96), 255, np.uint8))
+    _write(tmp_path / "in" / "fine.png", _photo(4))
+    _write(tmp_path / "in" / "fine_mask.png", _hole())
+    result = invoke("inpaint", tmp_path / "in", "-o", tmp_path / "out", "-q")
+    assert result.exit_code == 1
+    assert "whole.png: the mask covers the whole image" in result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fine.png"]
+
+
+def test_a_nonexistent_mask_is_a_usage_error_before_the_model_loads(invoke, tmp_path: Path, monkeypatch) -> None:
+    import imggan_inpaint.inference
+
+    def no_loading(*_args, **_kwargs):
+        raise AssertionError("model loaded before the usage error")
+
+    monkeypatch.setattr(imggan_inpaint.inference, "load_model", no_loading)
+    _write(tmp_path / "a.png", _photo(5))
+    result = invoke("inpaint", tmp_path / "a.png", "-m", tmp_path / "nowhere" / "mask.png", "-o", tmp_path / "o")
+    assert result.exit_code == 2
+    assert f"-m/--mask {tmp_path / 'nowhere' / 'mask.png'}: no such file or folder" in result.output
+
+
+def test_inpaint_as_an_imggan_run_step_finds_the_sidecar_mask(invoke, tmp_path: Path) -> None:
+    image = _write(tmp_path / "cat.png", _photo(6))
+    _write(tmp_path / "cat_mask.png", _hole())
+    result = invoke("run", tmp_path / "cat.png", "--steps", "inpaint;gamma:1.0", "-o", tmp_path / "o.png", "-q")
+    assert result.exit_code == 0, result.output
+    direct = invoke("inpaint", tmp_path / "cat.png", "-o", tmp_path / "d.png", "-q")
+    assert direct.exit_code == 0
+    chained, alone = cv2.imread(str(tmp_path / "o.png")), cv2.imread(str(tmp_path / "d.png"))
+    keep = _hole() == 0
+    assert np.array_equal(chained, alone) and np.array_equal(chained[keep], image[keep])
