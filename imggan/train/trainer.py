@@ -151,7 +151,7 @@ class Trainer:
         self.device = device
         if device.type == "cuda":  # fixed crop sizes: let cuDNN pick the fastest conv kernels once per shape
             torch.backends.cudnn.benchmark = True
-        self._created_group = dist_utils.init(self.info, device)
+        self.session = dist_utils.Session(self.info, device)  # the process groups, closed in close()
         if int(config.get("threads") or 0) > 0:
             torch.set_num_threads(int(config["threads"]))
         self.writes = run_dir is not None and self.info.is_main
@@ -231,9 +231,10 @@ class Trainer:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [device.index] if device.type == "cuda" else None
-            self.G_train = DDP(self.G, device_ids=ids, find_unused_parameters=bool(config.get("find_unused")))
+            unused, group = bool(config.get("find_unused")), self.session.ddp_group
+            self.G_train = DDP(self.G, device_ids=ids, find_unused_parameters=unused, process_group=group)
             if self.D is not None:
-                self.D_train = DDP(self.D, device_ids=ids, find_unused_parameters=bool(config.get("find_unused")))
+                self.D_train = DDP(self.D, device_ids=ids, find_unused_parameters=unused, process_group=group)
             self._g_ddp, self._d_ddp = self.G_train, self.D_train
         self.D_g = self.D  # D as used inside the G step (no DDP reducer, frozen weights)
         self._compile_pending = bool(config.get("compile"))  # the first step checks that compilation works
@@ -721,9 +722,9 @@ class Trainer:
             torch.manual_seed(int(self.config["seed"]) + 7919 * self.info.rank + self.step)
 
     def close(self) -> None:
-        """Stop the data thread and leave the process group."""
+        """Stop the data thread, then end the distributed session (see :class:`~imggan.train.distributed.Session`)."""
         self.stream.close()
-        dist_utils.shutdown(self._created_group)
+        self.session.close()
 
 
 def _resume_config(saved: dict[str, Any], given: dict[str, Any], monitor_warn: list[str]) -> dict[str, Any]:
