@@ -25,8 +25,8 @@ and in torch 2.13 a DDP wrapper keeps a reference to its group for the life of t
   done. ``close`` runs once (later calls do nothing) and an ``atexit`` hook calls it if nobody did.
 * A rank that fails writes ``rank R failed: <error>`` into the rendezvous store before it leaves; a rank whose
   collective then breaks raises :class:`PeerFailed` with that message instead of a bare socket error. Every
-  collective has a timeout (``IMGGAN_DIST_TIMEOUT`` seconds, default 300), so a rank that hangs stops the others
-  with an error rather than freezing them.
+  collective has a timeout (``IMGGAN_DIST_TIMEOUT`` seconds, default 1800), so a rank that hangs stops the others
+  with an error rather than freezing them for good (a rank that dies is noticed at once: its sockets close).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from torch import nn
 from imggan.errors import ImgganError
 
 FAILURE_KEY = "imggan/failed/{rank}"
-DEFAULT_TIMEOUT_S = 300.0
+DEFAULT_TIMEOUT_S = 1800.0  # rank 0's sampling/evaluation may keep the others waiting a while
 
 
 class PeerFailed(ImgganError):
@@ -81,7 +81,7 @@ def from_env() -> DistInfo:
 
 
 def timeout() -> datetime.timedelta:
-    """How long a collective may wait for the other ranks (``IMGGAN_DIST_TIMEOUT`` seconds, default 300)."""
+    """How long a collective may wait for the other ranks (``IMGGAN_DIST_TIMEOUT`` seconds, default 1800)."""
     return datetime.timedelta(seconds=float(os.environ.get("IMGGAN_DIST_TIMEOUT") or DEFAULT_TIMEOUT_S))
 
 
@@ -184,7 +184,10 @@ class Session:
                 try:
                     dist.barrier()  # every rank is past its last collective before any group goes away
                 except RuntimeError as exc:
-                    replacement = self._peer_error(exc) or PeerFailed(f"rank {self.info.rank}: {_describe(exc)}")
+                    replacement = self._peer_error(exc)
+                    if replacement is None:
+                        self.report_failure(exc)
+                        replacement = PeerFailed(f"rank {self.info.rank}: the final barrier failed ({_describe(exc)})")
                     replacement.__cause__ = exc
             else:
                 replacement = self._peer_error(error)
@@ -199,6 +202,7 @@ class Session:
                 if self.created:
                     dist.destroy_process_group()
             self.ddp_group = None
+            atexit.unregister(self._at_exit)
         if replacement is not None:
             raise replacement
 
