@@ -50,7 +50,7 @@ def _common_params() -> list[click.Parameter]:
             ["--set", "sets"],
             multiple=True,
             metavar="KEY=VALUE",
-            help="Any config key (value read as TOML), e.g. --set gan_loss=hinge.",
+            help="Any config key (value read as TOML), e.g. --set gan_loss=hinge; --list-config lists them.",
         ),
         click.Option(["--resume"], is_flag=True, help="Continue from the run's newest checkpoint."),
         click.Option(
