@@ -45,8 +45,8 @@ def _common_options() -> list[click.Parameter]:
         ),
         click.Option(
             ["--model"],
-            metavar="NAME|PATH",
-            help="Registered model name or a .safetensors file (see `imggan models`).",
+            metavar="NAME|PATH|RUN",
+            help="A registered model (`imggan models`), a .safetensors file, or a training run folder (its export/).",
         ),
         click.Option(["--device"], default="auto", show_default=True, help=DEVICE_HELP),
         click.Option(
