@@ -315,7 +315,7 @@ def stages() -> None:
     registry = get_registry()
     for stage in registry.stages.values():
         click.echo(f"{stage.name:<14} {stage.help}")
-    steps = sorted(name for name in registry.tasks if name != "run")
+    steps = sorted(name for name, task in registry.tasks.items() if name != "run" and task.takes_images)
     if steps:
         click.echo(f"\nTasks usable as steps (their options by name, model=NAME|PATH): {', '.join(steps)}")
 

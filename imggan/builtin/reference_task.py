@@ -91,7 +91,7 @@ def plan_steps(ctx: RunContext) -> list[Step]:
             "e.g. --steps 'denoise;upscale:model=sharp'"
         )
     registry = get_registry()
-    stages, tasks = registry.stages, {n: t for n, t in registry.tasks.items() if n != "run"}
+    stages, tasks = registry.stages, {n: t for n, t in registry.tasks.items() if n != "run" and t.takes_images}
     steps = []
     for name, params in parse_steps(spec):
         if name in stages:
