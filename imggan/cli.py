@@ -228,6 +228,8 @@ def plugins(as_json: bool) -> None:
             click.echo(f"{row['name']} ({where}): FAILED TO LOAD: {row['error']}")
         else:
             click.echo(f"{row['name']} ({where}): {', '.join(row['hooks']) or 'no hooks'}")
+            for warning in row.get("warnings", []):
+                click.echo(f"  warning: {warning}")
 
 
 @cli.command()

@@ -181,7 +181,7 @@ def _run_task_step(step: Step, image: np.ndarray, item: Item) -> np.ndarray:
     sub.result = results[0]
     result = step.task.finish(sub, step.ctx) if step.task.finish is not None else sub.result
     item.alpha = sub.alpha  # a task may take the alpha for itself (inpaint: transparent = hole)
-    from imggan.pipeline import match_dtype, split_image
+    from imggan.normalise import match_dtype, split_image
 
     rgb, _ = split_image(np.asarray(result))
     return match_dtype(rgb, image.dtype)
