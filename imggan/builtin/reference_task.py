@@ -23,7 +23,7 @@ from typing import Any
 import click
 import numpy as np
 
-from imggan.errors import ImgganError
+from imggan.errors import ImgganError, MaskError
 from imggan.hookspecs import hookimpl
 from imggan.stages import parse_steps
 from imggan.task import Item, RunContext, Task
@@ -176,7 +176,11 @@ def _run_task_step(step: Step, image: np.ndarray, item: Item) -> np.ndarray:
         output=item.output,
     )
     if step.task.prepare is not None:
-        sub = step.task.prepare(sub, step.ctx)
+        try:
+            sub = step.task.prepare(sub, step.ctx)
+        except MaskError as exc:
+            names = "|".join(side.name for side in step.task.side_inputs) or "mask"
+            raise MaskError(f"{exc} (as a step: {step.name}:{names}=FILE|DIR)") from None
     results = step.task.process(step.model, [sub], step.ctx)
     sub.result = results[0]
     result = step.task.finish(sub, step.ctx) if step.task.finish is not None else sub.result
