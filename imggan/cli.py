@@ -19,6 +19,8 @@ import click
 from imggan import __version__
 from imggan.errors import ImgganError
 
+DEVICE_HELP = "auto|cpu|cuda[:N]|mps (auto: a CUDA GPU, else Apple's MPS, else the CPU)."  # = imggan.device's
+
 COMMON_HELP = """
 \b
 INPUT is a file, a folder or a glob (quote globs: 'photos/*.jpg'). Results go to -o (a folder; a file
@@ -46,7 +48,7 @@ def _common_options() -> list[click.Parameter]:
             metavar="NAME|PATH",
             help="Registered model name or a .safetensors file (see `imggan models`).",
         ),
-        click.Option(["--device"], default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps."),
+        click.Option(["--device"], default="auto", show_default=True, help=DEVICE_HELP),
         click.Option(
             ["--batch-size"],
             type=click.IntRange(1),
@@ -200,7 +202,7 @@ def cli() -> None:
       imggan run photos/ --steps 'resize:0.5;clahe' -o out/
       imggan train inpaint --data ~/.cache/imggan/data/train --out runs/inpaint --steps 20000
 
-    Every task takes --device auto|cpu|cuda[:i]; `imggan tasks`, `imggan models` and `imggan plugins`
+    Every task takes --device auto|cpu|cuda[:N]|mps; `imggan tasks`, `imggan models` and `imggan plugins`
     show what is installed.
     """
 
@@ -268,6 +270,8 @@ def models(task_name: str | None, as_json: bool) -> None:
                     "default": m.default,
                     "path": str(m.path),
                     "exists": m.path.is_file(),
+                    "bytes": m.path.stat().st_size if m.path.is_file() else None,
+                    "parameters": _parameters_or_none(m.path),
                     "description": m.description,
                     "card": m.read_card(),
                 }  # fmt: skip
@@ -277,17 +281,43 @@ def models(task_name: str | None, as_json: bool) -> None:
         return
     for m in entries:
         flag = " (default)" if m.default else ""
-        missing = "" if m.path.is_file() else "  [weights missing]"
-        click.echo(f"{m.task:<10} {m.name}{flag}: {m.description}{missing}")
+        click.echo(f"{m.task:<10} {m.name}{flag}: {m.description}  [{_model_size(m.path)}]")
+
+
+def _parameters_or_none(path: Path) -> int | None:
+    from imggan.weights import parameter_count
+
+    try:
+        return parameter_count(path)
+    except ImgganError:
+        return None
+
+
+def _model_size(path: Path) -> str:
+    """``3.6 MB, 0.91M parameters`` for a weights file (read from its header), or why it cannot be read."""
+    from imggan.weights import parameter_count
+
+    if not Path(path).is_file():
+        return "weights missing"
+    try:
+        params = parameter_count(path)
+    except ImgganError as exc:
+        return f"unreadable: {exc}"
+    count = f"{params / 1e6:.2f}M" if params >= 1e5 else f"{params / 1e3:.1f}k"
+    return f"{Path(path).stat().st_size / 1e6:.1f} MB, {count} parameters"
 
 
 @cli.command()
 def stages() -> None:
-    """List the pipeline stages usable in `imggan run --steps`."""
+    """List the pipeline stages usable in `imggan run --steps` (every task is a step too)."""
     from imggan.plugins import get_registry
 
-    for stage in get_registry().stages.values():
+    registry = get_registry()
+    for stage in registry.stages.values():
         click.echo(f"{stage.name:<14} {stage.help}")
+    steps = sorted(name for name in registry.tasks if name != "run")
+    if steps:
+        click.echo(f"\nTasks usable as steps (their options by name, model=NAME|PATH): {', '.join(steps)}")
 
 
 @cli.group()
@@ -303,16 +333,21 @@ def data() -> None:
     help="Cache folder (default ~/.cache/imggan/data).",
 )
 @click.option("--no-plasma", is_flag=True, help="Skip Debian's plasma wallpapers (needs apt-get).")
-def data_fetch(root: Path | None, no_plasma: bool) -> None:
-    """Write the training images (scikit-image, scikit-learn, matplotlib, Debian wallpapers) to ROOT/train
-    and four held-out photographs to ROOT/heldout (see DATA.md)."""
+@click.option(
+    "--no-packages", is_flag=True, help="Skip the Debian photo/texture packages (visp, tuxpaint, game textures)."
+)
+def data_fetch(root: Path | None, no_plasma: bool, no_packages: bool) -> None:
+    """Write the training images (scikit-image, scikit-learn, matplotlib, Debian wallpapers, photo and
+    texture packages) to ROOT/train, four held-out photographs to ROOT/heldout, package-held-out benchmark
+    images to ROOT/test and object silhouettes to ROOT/masks (see docs/data.md)."""
     from imggan.data.sources import DEFAULT_ROOT, fetch
 
     root = root or DEFAULT_ROOT
-    result = fetch(root, plasma=not no_plasma)
+    result = fetch(root, plasma=not no_plasma, packages=not no_packages)
     click.echo(
         f"{len(result['train'])} training images in {root / 'train'}, "
-        f"{len(result['heldout'])} held out in {root / 'heldout'}"
+        f"{len(result['heldout'])} held out in {root / 'heldout'}, "
+        f"{len(result['test'])} benchmark-only in {root / 'test'}"
     )
 
 

@@ -21,5 +21,10 @@ class ModelNotFoundError(ImgganError):
     """A ``--model`` name or path does not resolve to weights on disk."""
 
 
+class ModelLoadError(ModelNotFoundError):
+    """Weights were found but cannot serve the task: a checkpoint, another task's model, a malformed or
+    missing card, an unknown architecture, or tensors that do not fit it. The message names the file."""
+
+
 class PluginLoadError(ImgganError):
     """A plugin's entry point failed to import or register."""

@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import glob
+import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,17 @@ class Job:
 def is_image_file(path: Path) -> bool:
     """True for files whose suffix OpenCV reads."""
     return path.suffix.lower() in READ_SUFFIXES
+
+
+def real_path(path: Path) -> Path:
+    """The absolute path with every symlink resolved, never raising (a loop or a dangling link resolves as far
+    as it can, unlike ``Path.resolve`` which raises on loops)."""
+    return Path(os.path.realpath(path))
+
+
+def is_broken_link(path: Path) -> bool:
+    """A symbolic link whose target is missing, or a loop of links."""
+    return os.path.islink(path) and not os.path.exists(path)
 
 
 def _is_derived(path: Path, suffixes: tuple[str, ...], stems: dict[Path, set[str]]) -> bool:
@@ -76,9 +88,14 @@ def expand_inputs(
     skip_root = out_root if nested else None
 
     def wanted(file: Path) -> bool:
+        if is_broken_link(file):  # kept, so that the runner names it as a failure instead of skipping it
+            return is_image_file(file)
         if not (file.is_file() and is_image_file(file)) or _is_derived(file, suffixes, stems):
             return False
-        return skip_root is None or skip_root not in file.resolve().parents
+        return skip_root is None or skip_root not in real_path(file).parents
+
+    def key(file: Path) -> Path:
+        return Path(os.path.abspath(file)) if is_broken_link(file) else real_path(file)
 
     for raw in inputs:
         path = Path(raw).expanduser()
@@ -86,16 +103,16 @@ def expand_inputs(
             pattern = "**/*" if recursive else "*"
             for file in sorted(path.glob(pattern)):
                 if wanted(file):
-                    found.setdefault(file.resolve(), file.relative_to(path))
-        elif path.exists():
-            found.setdefault(path.resolve(), Path(path.name))
+                    found.setdefault(key(file), file.relative_to(path))
+        elif path.exists() or is_broken_link(path):
+            found.setdefault(key(path), Path(path.name))
         else:
             matches = sorted(Path(m) for m in glob.glob(str(path), recursive=recursive))
             if not matches:
                 raise ImgganError(f"no such file, folder or glob match: {raw}")
             for file in matches:
                 if wanted(file):
-                    found.setdefault(file.resolve(), Path(file.name))
+                    found.setdefault(key(file), Path(file.name))
     return sorted(((file, rel) for file, rel in found.items()), key=lambda pair: str(pair[1]))
 
 
@@ -133,6 +150,10 @@ def plan_outputs(
     format is kept unless ``fmt`` names one; with one input and an ``output`` that has an image suffix,
     that exact file is written. An output that would land on any input file gets ``_<task>`` appended
     to its stem, so an input is never overwritten, even when ``-o`` is the input folder.
+
+    Raises:
+        ImgganError: two inputs would write the same output (``a.png`` and ``a.jpg`` with ``--format
+            png``); the message names them, and nothing has been done yet.
     """
     from imggan.io import WRITE_FORMATS
 
@@ -146,10 +167,29 @@ def plan_outputs(
             target = root / relative
             if fmt and fmt != "keep":
                 target = target.with_suffix(WRITE_FORMATS[fmt])
-        if target.resolve() in inputs:
+        if real_path(target) in inputs:
             target = target.with_name(f"{target.stem}_{task_name}{target.suffix}")
         jobs.append(Job(source=source, relative=relative, output=target))
+    _refuse_collisions(jobs)
     return jobs
+
+
+def _refuse_collisions(jobs: list[Job]) -> None:
+    """Raise when two jobs would write one file (one result would silently replace the other)."""
+    by_output: dict[str, list[Job]] = {}
+    for job in jobs:
+        by_output.setdefault(os.path.normcase(str(real_path(job.output))), []).append(job)
+    clashes = [group for group in by_output.values() if len(group) > 1]
+    if not clashes:
+        return
+    shown = "; ".join(
+        f"{' and '.join(str(j.source) for j in group)} would all write {group[0].output}" for group in clashes[:3]
+    )
+    more = f" (and {len(clashes) - 3} more)" if len(clashes) > 3 else ""
+    raise ImgganError(
+        f"outputs would collide: {shown}{more}; keep each input's format (--format keep), rename the inputs, "
+        "or run them into separate -o folders"
+    )
 
 
 def find_side_file(side: SideInput, value: Path | None, job: Job) -> Path | None:
@@ -168,6 +208,6 @@ def find_side_file(side: SideInput, value: Path | None, job: Job) -> Path | None
     for suffix in side.sidecar_suffixes:
         candidates.extend(sorted(job.source.parent.glob(glob.escape(stem + suffix) + ".*")))
     for candidate in candidates:
-        if candidate.is_file() and is_image_file(candidate) and candidate.resolve() != job.source.resolve():
+        if candidate.is_file() and is_image_file(candidate) and real_path(candidate) != real_path(job.source):
             return candidate
     return None

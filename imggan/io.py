@@ -1,10 +1,12 @@
 """Image reading and writing with OpenCV: unicode paths, EXIF orientation, alpha, 16-bit, atomic writes.
 
 Reading goes through ``np.fromfile`` + ``cv2.imdecode`` (OpenCV's ``imread`` fails on non-ASCII paths on
-some platforms). The header is parsed first so an image announcing more than ``max_pixels`` is refused
-before any pixel memory is allocated, and a file that stops before its end marker is reported as
-truncated instead of being returned half grey. Writing encodes in memory, then writes a temporary file in
-the target folder and renames it over the target: a crash never leaves a partial output.
+some platforms). The header is parsed first (:mod:`imggan.headers`, every format read) so an image announcing more than
+``max_pixels`` is refused before any pixel memory is allocated, a multi-page TIFF or animated GIF/PNG/WebP
+is refused with that reason rather than cut to its first frame, and a file that stops before its end
+marker is reported as truncated instead of being returned half grey. Writing encodes in memory, then
+writes a temporary file in the target folder and renames it over the target: a crash never leaves a
+partial output.
 
 Example:
     >>> import numpy as np, tempfile
@@ -19,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
 from pathlib import Path
@@ -27,11 +30,14 @@ import cv2
 import numpy as np
 
 from imggan.errors import ImageReadError, ImageTooLargeError, ImgganError
+from imggan.headers import probe
 from imggan.task import ImageInfo
 from imggan.weights import atomic_write_bytes
 
 DEFAULT_MAX_PIXELS = int(os.environ.get("IMGGAN_MAX_PIXELS", 100_000_000))
-READ_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm", ".pnm"}
+READ_SUFFIXES = {
+    ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".jp2", ".pbm", ".pgm", ".ppm", ".pnm",
+}  # fmt: skip
 WRITE_FORMATS = {
     "png": ".png",
     "jpg": ".jpg",
@@ -46,48 +52,10 @@ WRITE_FORMATS = {
 # --------------------------------------------------------------------------------------------- header
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    i = 2
-    while i + 9 < len(data):
-        if data[i] != 0xFF:
-            i += 1
-            continue
-        marker = data[i + 1]
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
-            i += 1 if marker == 0xFF else 2
-            continue
-        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
-        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
-            return w, h
-        i += 2 + length
-    return None
-
-
 def probe_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from the header of a PNG, JPEG, BMP, GIF or WebP file without decoding; None if unknown."""
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
-        return struct.unpack(">II", data[16:24])
-    if data[:2] == b"\xff\xd8":
-        return _jpeg_size(data)
-    if data[:2] == b"BM" and len(data) >= 26:
-        w, h = struct.unpack("<ii", data[18:26])
-        return abs(w), abs(h)
-    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
-        return struct.unpack("<HH", data[6:10])
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and len(data) >= 30:
-        kind = data[12:16]
-        if kind == b"VP8X":
-            w = int.from_bytes(data[24:27], "little") + 1
-            h = int.from_bytes(data[27:30], "little") + 1
-            return w, h
-        if kind == b"VP8 ":
-            w, h = struct.unpack("<HH", data[26:30])
-            return w & 0x3FFF, h & 0x3FFF
-        if kind == b"VP8L":
-            bits = int.from_bytes(data[21:25], "little")
-            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    return None
+    """(width, height) from the header of any format imggan reads, without decoding; None if unknown."""
+    found = probe(data)
+    return None if found is None else (found[0], found[1])
 
 
 def _truncation(data: bytes) -> str | None:
@@ -150,6 +118,13 @@ def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
 def read_bytes(path: Path) -> bytes:
     """The file's bytes, with errors that name the file and the reason."""
     path = Path(path)
+    if os.path.islink(path) and not path.exists():
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ImageReadError(f"{path}: a symbolic link loop (the link leads back to itself)") from None
+        raise ImageReadError(f"{path}: a broken symbolic link (its target {os.readlink(path)} does not exist)")
     if not path.exists():
         raise ImageReadError(f"{path}: no such file")
     if path.is_dir():
@@ -169,15 +144,24 @@ def decode_image(
         ImageTooLargeError: the header announces more than ``max_pixels`` pixels.
         ImageReadError: not an image, or truncated.
     """
-    size = probe_size(data)
+    header = probe(data)
+    size = None if header is None else header[:2]
     if size is not None and max_pixels and size[0] * size[1] > max_pixels:
         raise ImageTooLargeError(
             f"{name}: {size[0]}x{size[1]} = {size[0] * size[1] / 1e6:.0f} MP exceeds the limit of "
             f"{max_pixels / 1e6:.0f} MP (raise it with IMGGAN_MAX_PIXELS or --max-pixels)"
         )
+    if header is not None and header[2] > 1:
+        many = "an animated WebP" if data[:4] == b"RIFF" else f"{header[2]} frames (pages)"
+        raise ImageReadError(
+            f"{name}: {many}: imggan processes single images and will not keep only the first; "
+            "split it into one file per frame first"
+        )
     truncated = _truncation(data)
     if truncated:
         raise ImageReadError(f"{name}: {truncated}")
+    if header is None and max_pixels:
+        raise ImageReadError(f"{name}: not a readable image (no image header imggan knows: unknown format or corrupt)")
     # OpenCV applies EXIF orientation itself for IMREAD_GRAYSCALE; we apply it below, for every mode, once.
     flags = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION if grayscale else cv2.IMREAD_UNCHANGED
     image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
@@ -287,6 +271,6 @@ def write_image(path: Path, image: np.ndarray, jpeg_quality: int = 95, protect: 
         ImgganError: ``path`` is one of the protected inputs.
     """
     path = Path(path)
-    if protect is not None and path.resolve() in protect:
+    if protect is not None and Path(os.path.realpath(path)) in protect:
         raise ImgganError(f"{path}: refusing to overwrite an input file")
     atomic_write_bytes(path, encode_image(image, path.suffix or ".png", jpeg_quality))

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from imggan.errors import ImgganError
-from imggan.inputs import Job, expand_inputs, find_side_file, parse_shard, plan_outputs, shard_of
+from imggan.inputs import Job, expand_inputs, find_side_file, parse_shard, plan_outputs, real_path, shard_of
 from imggan.io import DEFAULT_MAX_PIXELS, decode_image, mask_gray, read_bytes, write_image
 from imggan.task import Item, RunContext, Task
 
@@ -145,6 +145,24 @@ def _progress(total: int, quiet: bool, name: str):
     return tqdm(total=total, desc=f"imggan {name}", unit="img", file=sys.stderr, dynamic_ncols=True)
 
 
+def remove_stale_temporaries(jobs: Iterable[Job]) -> list[Path]:
+    """Delete the temporary files a killed run left beside its outputs (``.<name>.*.tmp``); returns them.
+
+    Every output is written as such a temporary file and renamed; a process killed between the two (SIGKILL,
+    power loss) leaves it behind. A job's temporaries belong to that job only (shards never share an output),
+    so removing them before the job runs again is safe.
+    """
+    import glob
+
+    removed = []
+    for job in jobs:
+        pattern = str(job.output.parent / (glob.escape(f".{job.output.name}.") + "*.tmp"))
+        for stale in glob.glob(pattern, include_hidden=True):
+            Path(stale).unlink(missing_ok=True)
+            removed.append(Path(stale))
+    return removed
+
+
 def run_jobs(
     task: Task,
     jobs: list[Job],
@@ -160,7 +178,7 @@ def run_jobs(
     started = time.perf_counter()
     report = RunReport()
     side_values = side_values or {}
-    protect = {job.source.resolve() for job in jobs}
+    protect = {real_path(job.source) for job in jobs}
 
     def fail(path: Path, exc: BaseException) -> None:
         reason = str(exc) if isinstance(exc, ImgganError) else f"{type(exc).__name__}: {exc}"
@@ -168,6 +186,11 @@ def run_jobs(
         if report_error is not None:
             report_error(path, reason)
 
+    # --model is checked before anything is skipped (a bad one is a usage error even when every output
+    # exists), while the model itself loads only when there is work
+    if task.check_model is not None:
+        task.check_model(ctx)
+    remove_stale_temporaries(jobs)
     todo = []
     for job in jobs:
         if job.output.exists() and not overwrite:
@@ -311,10 +334,21 @@ def run_task(
     )
     wanted_shard = parse_shard(shard)
     if wanted_shard is not None:
+        if not single:  # outputs of every shard planned: a clash between two shards is refused here too
+            plan_outputs(pairs, output_path, task.name, fmt=fmt)
         index, count = wanted_shard
         pairs = [pair for pair in pairs if shard_of(pair[1], count) == index]
     if single and len(pairs) > 1:
         raise ImgganError(f"-o {output}: several inputs need an output folder, not a file name")
+    if output_path is not None and output_path.exists() and not output_path.is_dir() and not single:
+        raise ImgganError(
+            f"-o {output}: an existing file that is not an image; give a folder (or, for one input, an image name)"
+        )
+    for side in task.side_inputs:
+        value = (sides or {}).get(side.name)
+        if value and not Path(value).exists():
+            flag = f"{side.short}/--{side.name}" if side.short else f"--{side.name}"
+            raise ImgganError(f"{flag} {value}: no such file or folder")
     jobs = plan_outputs(pairs, output_path, task.name, fmt=fmt, single_file_output=single)
     ctx = RunContext(
         device=resolve_device(device),

@@ -47,7 +47,7 @@ def _convert(value: str) -> int | float | str:
 
 
 def parse_steps(spec: str) -> list[tuple[str, dict[str, int | float | str]]]:
-    """Parse ``"resize:scale=0.5;denoise:h=7;clahe"`` into ``[(name, params), ...]``.
+    """Parse ``"resize:scale=0.5;nlmeans:h=7;clahe"`` into ``[(name, params), ...]``.
 
     Steps are separated by ``;`` (or ``+``), parameters by ``,``. A bare value after the colon is passed
     as ``value`` (``resize:0.5``).
@@ -67,5 +67,5 @@ def parse_steps(spec: str) -> list[tuple[str, dict[str, int | float | str]]]:
                 params["value"] = _convert(key.strip())
         steps.append((name.strip(), params))
     if not steps:
-        raise ImgganError("--steps is empty: give at least one step, e.g. --steps 'denoise;clahe'")
+        raise ImgganError("--steps is empty: give at least one step, e.g. --steps 'nlmeans;clahe'")
     return steps

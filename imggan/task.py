@@ -132,6 +132,9 @@ class Task:
         options: extra click options; their values arrive in ``RunContext.options`` by parameter name.
         side_inputs: files paired with each input (masks).
         default_model: name of the model used without ``--model``.
+        check_model: cheap check of ``ctx.model`` (resolve the name, read the card; no weights loaded),
+            called before any input is skipped so a bad ``--model`` is reported even when every output
+            exists; raise :class:`~imggan.errors.ModelNotFoundError`. ``None``: nothing to check.
     """
 
     name: str
@@ -143,6 +146,7 @@ class Task:
     options: Sequence[click.Parameter] = ()
     side_inputs: Sequence[SideInput] = ()
     default_model: str | None = None
+    check_model: Callable[[RunContext], None] | None = None
 
     @property
     def summary(self) -> str:

@@ -11,5 +11,12 @@ PYTHON=${PYTHON:-python3}
 # Every head under plugins/ (a folder with a pyproject.toml) is installed: a new head needs no edit here.
 HEADS=()
 for head in plugins/*/; do [ -f "$head/pyproject.toml" ] && HEADS+=(-e "$head"); done
-"$VENV/bin/python" -m pip install -q -e ".[test]" "${HEADS[@]}"
+"$VENV/bin/python" -m pip install -q -e ".[test,serve,serve-test]" "${HEADS[@]}"
+# imggan needs OpenCV's contrib build (cv2.xphoto: the FSR and shift-map inpainting anchors). The plain build also
+# provides cv2 and must not sit beside it: remove it and restore the contrib files it shared.
+if "$VENV/bin/python" -m pip show opencv-python-headless >/dev/null 2>&1; then
+    "$VENV/bin/python" -m pip uninstall -y -q opencv-python-headless
+    "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "opencv-contrib-python-headless>=4.8"
+fi
+"$VENV/bin/python" -c "import cv2; cv2.xphoto" || { echo "cv2.xphoto missing: OpenCV contrib build not installed" >&2; exit 1; }
 echo "imggan installed in $VENV (activate with: . $VENV/bin/activate)"

@@ -64,7 +64,7 @@ def test_tasks_lists_run(invoke):
     """`imggan tasks` (and --json) lists the reference task with its summary and inputs."""
     result = invoke("tasks")
     assert result.exit_code == 0
-    assert re.search(r"^run\s+Run a chain of OpenCV stages", result.stdout, flags=re.MULTILINE)
+    assert re.search(r"^run\s+Run a chain of steps over images", result.stdout, flags=re.MULTILINE)
     rows = json.loads(invoke("tasks", "--json").stdout)
     run = next(row for row in rows if row["name"] == "run")
     assert run["inputs"] == ["image"] and run["default_model"] is None
@@ -75,7 +75,7 @@ def test_stages_lists_builtin_stages(invoke):
     result = invoke("stages")
     assert result.exit_code == 0
     names = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
-    assert {"resize", "denoise", "clahe", "sharpen", "gaussian-blur", "gamma", "grayscale"} <= set(names)
+    assert {"resize", "nlmeans", "clahe", "sharpen", "gaussian-blur", "gamma", "grayscale"} <= set(names)
 
 
 def test_models_lists_plugin_models(install_plugins, invoke, tmp_path):

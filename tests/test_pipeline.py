@@ -565,3 +565,18 @@ def test_rerun_never_feeds_on_own_outputs(make_image, tmp_path):
         report = run_task("run", [tmp_path / "in"], tmp_path / "in", overwrite=True, steps="clahe")
         assert [p.name for p in report.done] == ["a_run.png"]
         assert report.exit_code == 0
+
+
+def test_model_is_checked_before_anything_is_skipped(tmp_path, make_image):
+    """A task's check_model runs even when every output exists; a bad --model is then a usage error."""
+    from imggan.errors import ModelNotFoundError
+
+    make_image(tmp_path / "in" / "a.png")
+    make_image(tmp_path / "out" / "a.png")
+
+    def check(ctx):
+        raise ModelNotFoundError(f"{ctx.model}: not a model")
+
+    task = Task("fx-checked", "Checked.", load=lambda ctx: None, process=lambda m, i, c: [], check_model=check)
+    with pytest.raises(ModelNotFoundError, match="bad.safetensors: not a model"):
+        run_task(task, [tmp_path / "in"], tmp_path / "out", model="bad.safetensors")

@@ -213,7 +213,7 @@ def test_builtins_register_run_task_and_stages():
     """The built-in plugins provide the `run` task and the OpenCV stages through the same hooks."""
     registry = get_registry()
     assert "run" in registry.tasks
-    assert {"resize", "denoise", "clahe", "sharpen", "gaussian-blur", "gamma", "grayscale"} <= set(registry.stages)
+    assert {"resize", "nlmeans", "clahe", "sharpen", "gaussian-blur", "gamma", "grayscale"} <= set(registry.stages)
 
 
 def test_plugin_info_rows_for_builtins():
@@ -297,3 +297,68 @@ def test_plugin_raising_inside_a_hook_is_named_and_the_rest_work(install_plugins
     assert "plugin 'fx_faulty' failed in register_commands: ImportError: optional dependency missing" in result.stderr
     assert "plugin 'fx_faulty' failed in register_tasks: ValueError: no task today" in result.stderr
     assert "run" in get_registry().tasks
+
+
+def test_a_task_clash_names_both_plugins(install_plugins):
+    clash = GOOD_PLUGIN.replace("fx-hello", "fx-hello-2")
+    eps = install_plugins(fx_a=GOOD_PLUGIN, fx_b=clash)
+    registry = collect(new_plugin_manager(entry_points_to_load=eps, builtins=False))
+    assert "task 'fx-invert' registered twice: by plugin 'fx_a' and by plugin 'fx_b'; keeping the first" in " ".join(
+        registry.warnings
+    )
+
+
+def test_a_stage_named_like_a_task_is_refused_naming_both_plugins(install_plugins):
+    stage_clash = STAGE_PLUGIN.replace('"fx-flip"', '"fx-invert"')
+    eps = install_plugins(fx_task=GOOD_PLUGIN, fx_stage=stage_clash)
+    registry = collect(new_plugin_manager(entry_points_to_load=eps))
+    assert "fx-invert" in registry.tasks and "fx-invert" not in registry.stages
+    assert (
+        "stage 'fx-invert' of plugin 'fx_stage' has the name of a task of plugin 'fx_task'; the stage is ignored"
+        in " ".join(registry.warnings)
+    )
+    assert not set(registry.stages) & set(registry.tasks)  # the built-ins never clash either
+
+
+def test_a_misspelt_or_unmarked_hook_is_reported_naming_the_plugin(install_plugins, invoke):
+    install_plugins(
+        fx_typo="""
+        import imggan
+
+
+        @imggan.hookimpl
+        def register_task(register):
+            raise AssertionError("never called")
+
+
+        def register_stages(register):
+            raise AssertionError("never called either")
+        """
+    )
+    pm = get_plugin_manager()
+    assert any("plugin 'fx_typo': register_task is marked @imggan.hookimpl but is no hook" in w for w in pm.warnings)
+    assert any("did you mean register_tasks?" in w for w in pm.warnings)
+    assert any("plugin 'fx_typo': register_stages is not marked @imggan.hookimpl" in w for w in pm.warnings)
+    (row,) = [r for r in plugin_info(pm) if r["name"] == "fx_typo"]
+    assert row["hooks"] == []  # not listed as if it were a hook
+    imggan.plugins.reset()  # the warnings go to stderr once per process
+    result = invoke("plugins")
+    assert "register_task is marked @imggan.hookimpl but is no hook" in result.stderr
+
+
+def test_an_unknown_allowlisted_plugin_is_warned_about(install_plugins, monkeypatch, invoke):
+    install_plugins(fx_stage=STAGE_PLUGIN)
+    monkeypatch.setenv(imggan.plugins.ALLOWLIST_ENV, "fx_stage,nosuchplugin")
+    result = invoke("stages")
+    assert "fx-flip" in result.stdout
+    assert "IMGGAN_LOAD_PLUGINS names 'nosuchplugin', but no installed plugin has that entry-point name" in (
+        result.stderr
+    )
+
+
+def test_a_plugin_calling_sys_exit_at_import_is_a_load_failure(install_plugins, invoke):
+    install_plugins(fx_exit="import sys\nsys.exit(3)\n", fx_stage=STAGE_PLUGIN)
+    result = invoke("stages")
+    assert result.exit_code == 0 and "fx-flip" in result.stdout
+    assert "plugin 'fx_exit' failed to load: SystemExit(3) at import" in result.stderr
+    assert "FAILED TO LOAD: SystemExit(3) at import" in invoke("plugins").stdout

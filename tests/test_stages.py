@@ -42,7 +42,7 @@ def image(dtype=np.uint8, shape=(24, 32, 3), seed=0) -> np.ndarray:
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
-@pytest.mark.parametrize("name", ["denoise", "clahe", "sharpen", "gaussian-blur", "gamma", "grayscale"])
+@pytest.mark.parametrize("name", ["nlmeans", "clahe", "sharpen", "gaussian-blur", "gamma", "grayscale"])
 def test_builtin_stage_keeps_shape_and_dtype(name, dtype):
     """Every built-in stage maps an HxWx3 image to one of the same shape and dtype (8 and 16 bit)."""
     stage = get_registry().stages[name]
@@ -76,11 +76,11 @@ def test_stage_effects():
     assert (gray[..., 0] == gray[..., 1]).all() and (gray[..., 1] == gray[..., 2]).all()
 
 
-def test_denoise_reduces_noise():
+def test_nlmeans_reduces_noise():
     """OpenCV non-local means brings a noisy flat image closer to the clean one."""
     clean = np.full((32, 32, 3), 128, np.uint8)
     noisy = np.clip(clean + np.random.default_rng(1).normal(0, 20, clean.shape), 0, 255).astype(np.uint8)
-    out = builtin.denoise(noisy, h=15)
+    out = builtin.nlmeans(noisy, h=15)
     assert np.abs(out.astype(int) - 128).mean() < np.abs(noisy.astype(int) - 128).mean() / 2
 
 

@@ -1,4 +1,7 @@
-"""Built-in OpenCV stages for ``imggan run --steps``: resize, denoise, CLAHE, sharpen, blur, gamma, gray.
+"""Built-in OpenCV stages for ``imggan run --steps``: resize, nlmeans, CLAHE, sharpen, blur, gamma, gray.
+
+Stage names never equal task names (``imggan run`` takes both): OpenCV's non-local means is ``nlmeans``,
+while ``denoise`` in a chain is the denoising task with its shipped model.
 
 Each stage takes and returns an HxWx3 BGR image (uint8 or uint16, as the runner normalises them).
 Stages built on 8-bit-only OpenCV functions convert 16-bit input down and back up.
@@ -36,7 +39,7 @@ def resize(
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
 
 
-def denoise(
+def nlmeans(
     image: np.ndarray, value: float | None = None, h: float = 10.0, template: int = 7, search: int = 21
 ) -> np.ndarray:
     """OpenCV non-local means (``fastNlMeansDenoisingColored``) with filter strength ``h``."""
@@ -85,7 +88,7 @@ STAGES = (
         "Resize: resize:0.5, resize:width=800 (area when shrinking, bicubic when enlarging).",
         resize,
     ),
-    Stage("denoise", "OpenCV non-local means denoising: denoise:h=10.", denoise),
+    Stage("nlmeans", "OpenCV non-local means denoising (classical): nlmeans:h=10.", nlmeans),
     Stage("clahe", "Local contrast (CLAHE on Lab lightness): clahe:clip=2,grid=8.", clahe),
     Stage("sharpen", "Unsharp mask: sharpen:amount=0.6,sigma=1.5.", sharpen),
     Stage("gaussian-blur", "Gaussian blur: gaussian-blur:sigma=1.", gaussian_blur),

@@ -5,6 +5,11 @@ crop at scale 1/4 covers a whole scene while a crop at scale 1 shows fine textur
 probability proportional to each scaled image's area, flipped and rotated by multiples of 90 degrees.
 Drawing a batch is pure NumPy slicing: no worker processes are needed to keep a CPU or GPU busy.
 
+Every file is decoded and checked when the sampler opens (:func:`imggan.io.read_image`: header size limit,
+truncation, corrupt data): a bad one is skipped, counted, and named in a warning of the ``imggan.data``
+logger (the trainer copies those into the run's log); a missing or empty folder, or one without a usable
+image, is an :class:`~imggan.errors.ImgganError` that says so in one line.
+
 Example:
     >>> import numpy as np, tempfile, cv2
     >>> from pathlib import Path
@@ -18,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -25,7 +31,42 @@ import cv2
 import numpy as np
 import torch
 
+from imggan.errors import ImgganError
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+DEFAULT_MAX_PIXELS = 100_000_000
+log = logging.getLogger("imggan.data")
+_REPORTED: set[str] = set()  # warnings already given in this process (a folder is opened more than once)
+
+
+def read_training_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Decode one training image fully as HxWx3 uint8 RGB (gray replicated, alpha dropped, 16-bit scaled).
+
+    Raises:
+        ImgganError: unreadable, truncated, corrupt, or larger than ``max_pixels``.
+    """
+    from imggan.io import read_image
+
+    try:
+        image, _ = read_image(path, max_pixels=max_pixels)
+    except ImgganError:
+        raise
+    except (cv2.error, MemoryError, OSError, ValueError) as exc:
+        detail = (str(exc).strip().splitlines() or [""])[-1]
+        raise ImgganError(f"{path}: not readable ({type(exc).__name__}: {detail})") from None
+    if image.dtype == np.uint16:
+        image = (image // 257).astype(np.uint8)
+    if image.ndim == 2:
+        return np.repeat(image[..., None], 3, 2)
+    if image.shape[2] == 4:
+        image = image[..., :3]
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _warn_once(message: str) -> None:
+    if message not in _REPORTED:
+        _REPORTED.add(message)
+        log.warning("%s", message)
 
 
 def list_images(folder: Path, recursive: bool = True) -> list[Path]:
@@ -47,6 +88,13 @@ class CropSampler:
         max_side: images are first shrunk so their longer side is at most this (memory bound).
         grayscale_fraction: probability that a crop is turned gray (replicated to 3 channels), so models
             see gray photos too.
+        max_pixels: larger images (by their header) are skipped without being decoded.
+
+    Attributes:
+        skipped: ``[(path, reason), ...]`` of the files that could not be used.
+
+    Raises:
+        ImgganError: the folder is missing or empty, or holds no usable image.
     """
 
     def __init__(
@@ -57,16 +105,26 @@ class CropSampler:
         seed: int = 0,
         max_side: int = 2560,
         grayscale_fraction: float = 0.0,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
         self.crop = crop
         self.grayscale_fraction = grayscale_fraction
         self.rng = np.random.default_rng(seed)
         self.images: list[np.ndarray] = []
-        for path in list_images(folder):
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if image is None:
+        self.skipped: list[tuple[Path, str]] = []
+        folder = Path(folder).expanduser()
+        if not folder.is_dir():
+            raise ImgganError(f"training data {folder}: no such folder (pass --data DIR, a folder of images)")
+        paths = list_images(folder)
+        if not paths:
+            raise ImgganError(f"training data {folder}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        for path in paths:
+            try:
+                image = read_training_image(path, max_pixels)
+            except ImgganError as exc:
+                self.skipped.append((path, str(exc)))
+                _warn_once(f"skipped training image {exc}")
                 continue
-            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
             longest = max(image.shape[:2])
             if longest > max_side:
                 f = max_side / longest
@@ -77,8 +135,13 @@ class CropSampler:
                 )
                 if min(scaled.shape[:2]) >= crop:
                     self.images.append(scaled)
+        if self.skipped:
+            _warn_once(f"skipped {len(self.skipped)} of {len(paths)} training images under {folder}")
         if not self.images:
-            raise FileNotFoundError(f"no image of at least {crop}x{crop} pixels under {folder}")
+            raise ImgganError(
+                f"training data {folder}: no readable image of at least {crop}x{crop} pixels "
+                f"({len(paths)} file(s), {len(self.skipped)} unreadable)"
+            )
         areas = np.array([im.shape[0] * im.shape[1] for im in self.images], dtype=np.float64)
         self.weights = areas / areas.sum()
 

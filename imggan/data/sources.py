@@ -1,14 +1,18 @@
-"""Gather the images imggan may train on (see DATA.md) into a cache folder outside the repository.
+"""Gather the images imggan may train on (see docs/data.md) into a cache folder outside the repository.
 
 Everything comes out of packages: scikit-image's bundled images, scikit-learn's sample images,
 matplotlib's sample portrait (when installed) and the photographs of Debian's
-``plasma-workspace-wallpapers`` (GPL-2+), fetched with ``apt-get download``. Four of those photographs
-are held out for benchmarks and never trained on.
+``plasma-workspace-wallpapers`` (GPL-2+), fetched with ``apt-get download``, and the photo and texture
+packages of :mod:`imggan.data.packages`. Four of the wallpaper photographs are held out (``heldout/``:
+never trained on; the inpainting head chooses checkpoints on them); whole packages and sequences are held
+out for the benchmarks (``test/``).
 
 Layout written::
 
     ROOT/train/<source>-<name>.png     images to train on
-    ROOT/heldout/<name>.png            held-out photographs (benchmarks only)
+    ROOT/heldout/<name>.png            held-out photographs (validation: choosing checkpoints, enhance benchmark)
+    ROOT/test/<source>-<name>.png      package-held-out images (inpainting benchmark only)
+    ROOT/masks/{train,val,test}/*.png  object silhouettes (tuxpaint stamps' alpha)
     ROOT/SOURCES.json                  where each file came from, with its licence
 
 Example (CLI):
@@ -77,10 +81,12 @@ def fetch_plasma(workdir: Path) -> Path | None:
     return wallpapers if wallpapers.is_dir() else None
 
 
-def fetch(root: Path = DEFAULT_ROOT, plasma: bool = True) -> dict[str, list[str]]:
+def fetch(root: Path = DEFAULT_ROOT, plasma: bool = True, packages: bool = True) -> dict[str, list[str]]:
     """Write every allowed source into ``root/train`` and the held-out photos into ``root/heldout``.
 
-    Idempotent: files already present are kept. Returns ``{"train": [...], "heldout": [...]}`` names.
+    With ``packages``, also the Debian photo/texture packages of :mod:`imggan.data.packages` (training
+    images, the package-held-out benchmark images in ``root/test`` and object silhouettes in ``root/masks``).
+    Idempotent: files already present are kept. Returns ``{"train": [...], "heldout": [...], "test": [...]}``.
     """
     root = Path(root)
     train, heldout = root / "train", root / "heldout"
@@ -134,10 +140,15 @@ def fetch(root: Path = DEFAULT_ROOT, plasma: bool = True) -> dict[str, list[str]
                             "source": f"Debian plasma-workspace-wallpapers: {name}/{src.name}",
                             "licence": "GPL-2+",
                         }
+    if packages:
+        from imggan.data.packages import fetch_packages
+
+        sources.update(fetch_packages(root))
     (root / "SOURCES.json").write_text(json.dumps(sources, indent=2, sort_keys=True) + "\n")
     return {
         "train": sorted(p.name for p in train.glob("*.png")),
         "heldout": sorted(p.name for p in heldout.glob("*.png")),
+        "test": sorted(p.name for p in (root / "test").glob("*.png")),
     }
 
 

@@ -5,7 +5,11 @@ G, both optimizers' moment buffers, torch's RNG states -- under prefixed names (
 ``opt_g/<param index>/<key>``, ``rng/...``), and everything else (step, config, optimizer hyper-parameters,
 GradScaler, ADA, Python/NumPy/data-sampler RNG states, guard state) as JSON in the safetensors header under
 the key ``imggan``. The file is written atomically (temporary file + rename), so it is always complete; a
-readable copy of the JSON sits beside it. Only the last ``keep_last`` checkpoints are kept.
+readable copy of the JSON sits beside it. Only the last ``keep_last`` checkpoints are kept. A run resumes
+from the newest checkpoint that reads back whole (:func:`latest_valid_checkpoint`; a damaged newer one is
+reported and skipped), and the temporary files a killed write left behind are removed when the next run
+starts (:func:`remove_temp_files`). :func:`capture_state` and :func:`restore_state` map a
+:class:`~imggan.train.trainer.Trainer`'s state to and from these files.
 
 Example:
     >>> import tempfile, torch
@@ -25,11 +29,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from imggan.weights import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from imggan.train.trainer import Trainer
 
 FORMAT = "imggan-train-checkpoint/1"
 _NAME = re.compile(r"^step-(\d+)\.safetensors$")
@@ -152,3 +159,101 @@ def prune_checkpoints(run_dir: Path, keep_last: int) -> None:
     for path in list_checkpoints(run_dir)[:-keep_last]:
         path.unlink(missing_ok=True)
         path.with_suffix(".json").unlink(missing_ok=True)
+
+
+def latest_valid_checkpoint(
+    run_dir: Path,
+) -> tuple[Path | None, tuple[dict[str, torch.Tensor], dict] | None, list[tuple[Path, str]]]:
+    """The newest checkpoint that loads whole: ``(path, (tensors, meta), [(skipped path, reason), ...])``.
+
+    Newer checkpoints that fail to load (truncated, overwritten, not a checkpoint) are listed as skipped;
+    ``(None, None, skipped)`` when no checkpoint loads.
+    """
+    skipped: list[tuple[Path, str]] = []
+    for path in reversed(list_checkpoints(run_dir)):
+        try:
+            return path, load_checkpoint(path), skipped
+        except Exception as exc:  # noqa: BLE001 - any damage: try the next older one
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+            skipped.append((path, reason))
+    return None, None, skipped
+
+
+def remove_temp_files(run_dir: Path) -> list[Path]:
+    """Delete the ``.NAME.XXXX.tmp`` files that writes killed midway left in the run folder; returns them."""
+    removed = []
+    for folder in (Path(run_dir), checkpoint_dir(run_dir), Path(run_dir) / "samples", Path(run_dir) / "export"):
+        if not folder.is_dir():
+            continue
+        for path in folder.glob(".*.tmp"):
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
+
+
+def capture_state(trainer: Trainer, ranks: list[tuple[dict[str, torch.Tensor], dict[str, Any]]]) -> tuple[dict, dict]:
+    """The trainer's full state as ``(tensors, meta)``; ``ranks`` holds every rank's RNG and data position."""
+    tensors: dict[str, torch.Tensor] = {}
+    nets = trainer.nets
+    tensors.update(module_tensors(nets.G.state_dict(), "G/"))
+    tensors.update(module_tensors(nets.G_ema.state_dict(), "G_ema/"))
+    meta: dict[str, Any] = {"step": trainer.step, "config": trainer.config, "recipe": trainer.recipe.name}
+    opt_tensors, meta["opt_g"] = flatten_optimizer(trainer.opt_g.state_dict(), "opt_g/")
+    tensors.update(opt_tensors)
+    if nets.D is not None and trainer.opt_d is not None:
+        tensors.update(module_tensors(nets.D.state_dict(), "D/"))
+        opt_tensors, meta["opt_d"] = flatten_optimizer(trainer.opt_d.state_dict(), "opt_d/")
+        tensors.update(opt_tensors)
+    for name in ("scaler_g", "scaler_d"):
+        scaler = getattr(trainer, name)
+        if scaler is not None:
+            meta[name] = scaler.state_dict()
+    ada = trainer.aug.ada
+    meta["ada"] = ada.state_dict() if ada is not None else None
+    meta["ada_signs"] = [float(trainer.ada_sign_sum), trainer.ada_count]
+    meta["guard"] = {"lr_scale": trainer.lr_scale, "rollbacks": trainer.rollbacks}
+    meta["ranks"] = []
+    for rank, (rng_tensors, rank_meta) in enumerate(ranks):
+        tensors.update({f"rank{rank}/{k}": v for k, v in rng_tensors.items()})
+        meta["ranks"].append(rank_meta)
+    return tensors, meta
+
+
+def restore_state(trainer: Trainer, tensors: dict[str, torch.Tensor], meta: dict[str, Any], path: Path) -> None:
+    """Load what :func:`capture_state` wrote into ``trainer`` (RNG last, so the next step is the same).
+
+    Raises:
+        ImgganError: the checkpoint has no discriminator state but the run trains one.
+    """
+    from imggan.errors import ImgganError
+    from imggan.train.rng import restore_rng
+
+    nets = trainer.nets
+    nets.G.load_state_dict(strip_prefix(tensors, "G/"))
+    nets.G_ema.load_state_dict(strip_prefix(tensors, "G_ema/"))
+    trainer.opt_g.load_state_dict(unflatten_optimizer(tensors, meta["opt_g"], "opt_g/"))
+    if nets.D is not None and trainer.opt_d is not None:
+        if "opt_d" not in meta:
+            raise ImgganError(f"{path} has no discriminator state but this run trains one")
+        nets.D.load_state_dict(strip_prefix(tensors, "D/"))
+        trainer.opt_d.load_state_dict(unflatten_optimizer(tensors, meta["opt_d"], "opt_d/"))
+    for name in ("scaler_g", "scaler_d"):
+        scaler = getattr(trainer, name)
+        if scaler is not None and meta.get(name):
+            scaler.load_state_dict(meta[name])
+    ada = trainer.aug.ada
+    if ada is not None and meta.get("ada"):
+        ada.load_state_dict(meta["ada"])
+        sign_sum, trainer.ada_count = meta.get("ada_signs", [0.0, 0.0])
+        trainer.ada_sign_sum = torch.tensor(float(sign_sum), device=trainer.device)
+    trainer.lr_scale = float(meta["guard"]["lr_scale"])
+    trainer.rollbacks = int(meta["guard"]["rollbacks"])
+    trainer.step = int(meta["step"])
+    ranks = meta["ranks"]
+    info = trainer.info
+    if len(ranks) == info.world_size:
+        trainer.stream.load_state_dict(ranks[info.rank]["stream"])
+        restore_rng(strip_prefix(tensors, f"rank{info.rank}/"), ranks[info.rank]["rng"])
+    else:  # another world size: fresh per-rank data and RNG, derived from the step
+        torch.manual_seed(int(trainer.config["seed"]) + 7919 * info.rank + trainer.step)

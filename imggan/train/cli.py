@@ -2,9 +2,11 @@
 
 Config layers, lowest first: the trainer's defaults, the recipe's ``defaults``, ``--config FILE.toml``, the
 explicit options (``--steps``, ``--batch-size``, ``--loss``, the recipe's own options, ...), then every
-``--set key=value``. ``--dry-run`` builds everything and runs two steps without writing; ``--export`` writes
-the model from the run's newest checkpoint without training. Under ``torchrun --nproc_per_node N -m imggan
-train ...`` the processes train data-parallel.
+``--set key=value``. Every key is typed (:mod:`imggan.train.schema`): an unknown key or a wrong type is a
+usage error (exit 2) before anything is built; ``--list-config`` prints every key with its type, default and
+help. ``--dry-run`` builds everything and runs two steps without writing; ``--export`` writes the model from
+the run's newest checkpoint without training. A run that diverges exits 1 and exports nothing. Under
+``torchrun --nproc_per_node N -m imggan train ...`` the processes train data-parallel.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ EPILOG = """
 Examples:
   imggan train toy2d --out runs/toy --steps 2000
   imggan train digits --out runs/digits --set gan_loss=hinge --set ema_beta=0.99
+  imggan train denoise --list-config                             # every key: type, default, help
+  imggan train denoise --data DIR --out runs/ft --init denoise --steps 500   # fine-tune a shipped model
   imggan train TASK --data DIR --out runs/x --loss adv=1,l1=10 --set augment='["color","translation"]'
   imggan train TASK --data DIR --out runs/x --resume          # continue after a stop or a crash
   torchrun --nproc_per_node 2 -m imggan train TASK --data DIR --out runs/x
@@ -46,15 +50,16 @@ def _common_params() -> list[click.Parameter]:
             ["--set", "sets"],
             multiple=True,
             metavar="KEY=VALUE",
-            help="Any config key (value read as TOML), e.g. --set gan_loss=hinge.",
+            help="Any config key (value read as TOML), e.g. --set gan_loss=hinge; --list-config lists them.",
         ),
         click.Option(["--resume"], is_flag=True, help="Continue from the run's newest checkpoint."),
         click.Option(
             ["--init"],
-            type=click.Path(exists=True, dir_okay=False),
-            help="Initialise G from these .safetensors weights (fine-tuning).",
+            metavar="NAME|PATH",
+            help="Fine-tune: start G from a registered model of this task or a .safetensors file; the "
+            "architecture comes from its card, the recipe's fine-tune defaults apply (see --list-config).",
         ),
-        click.Option(["--device"], help="auto, cpu, cuda or cuda:N."),
+        click.Option(["--device"], help="auto|cpu|cuda[:N]|mps (default auto: a CUDA GPU, else MPS, else CPU)."),
         click.Option(["--seed"], type=int, help="Random seed."),
         click.Option(["--dry-run"], is_flag=True, help="Build, run two steps, print a summary; write nothing."),
         click.Option(
@@ -66,6 +71,7 @@ def _common_params() -> list[click.Parameter]:
             help="With --export: export this checkpoint (a step number or a file) instead of the newest.",
         ),
         click.Option(["--quiet"], is_flag=True, help="No progress bar."),
+        click.Option(["--list-config"], is_flag=True, help="List every config key (type, default, help) and exit."),
     ]
 
 
@@ -76,10 +82,13 @@ def make_recipe_command(recipe: Any) -> click.Command:
     own = [p for p in recipe.options if p.name not in names]  # a recipe cannot shadow the common options
 
     def callback(**kwargs: Any) -> None:
-        from imggan.train.config import load_toml, merge_config, parse_loss_spec
+        from imggan.train.api import configure, list_config
+        from imggan.train.config import load_toml, parse_loss_spec
 
+        if kwargs["list_config"]:
+            click.echo(list_config(recipe), nl=False)
+            return
         recipe_values = {p.name: kwargs.pop(p.name) for p in own}
-        toml = load_toml(kwargs["config_file"]) if kwargs["config_file"] else None
         cli_values: dict[str, Any] = {
             "data": str(kwargs["data"]) if kwargs["data"] else None,
             "steps": kwargs["steps"],
@@ -92,10 +101,11 @@ def make_recipe_command(recipe: Any) -> click.Command:
         if kwargs["quiet"]:
             cli_values["progress"] = False
         try:
+            toml = load_toml(kwargs["config_file"]) if kwargs["config_file"] else None
             if kwargs["loss"]:
                 cli_values["losses"] = parse_loss_spec(kwargs["loss"])
-            config = merge_config(recipe.defaults, recipe.losses, toml, cli_values, kwargs["sets"])
-        except ValueError as exc:
+            config = configure(recipe, cli_values, toml, kwargs["sets"], require=not kwargs["export_only"])
+        except (ValueError, ImgganError) as exc:
             raise click.UsageError(str(exc)) from exc
         _run(recipe, config, kwargs)
 
@@ -104,7 +114,7 @@ def make_recipe_command(recipe: Any) -> click.Command:
         params=common + own,
         callback=callback,
         help=recipe.help + "\n" + EPILOG,
-        short_help=recipe.help.split("\n")[0][:80],
+        short_help=recipe.help.strip().split("\n")[0],  # whole: click wraps it in the listing, never cuts it
     )
 
 
@@ -114,7 +124,7 @@ def _run(recipe: Any, config: dict[str, Any], kwargs: dict[str, Any]) -> None:
     out = kwargs["out"]
     try:
         if kwargs["dry_run"]:
-            from imggan.train.trainer import dry_run
+            from imggan.train.api import dry_run
 
             report = dry_run(recipe, config)
             report.pop("config")
@@ -125,11 +135,11 @@ def _run(recipe: Any, config: dict[str, Any], kwargs: dict[str, Any]) -> None:
         if kwargs["checkpoint"] and not kwargs["export_only"]:
             raise click.UsageError("--checkpoint goes with --export (to resume, use --resume)")
         if kwargs["export_only"]:
-            from imggan.train.trainer import export_run
+            from imggan.train.api import export_run
 
             click.echo(str(export_run(recipe, out, kwargs["checkpoint"])))
             return
-        from imggan.train.trainer import train
+        from imggan.train.api import train
 
         stats = train(recipe, config, out, resume=kwargs["resume"])
     except TrainingDiverged as exc:

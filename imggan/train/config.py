@@ -1,10 +1,14 @@
-"""The training config: trainer defaults < recipe defaults < TOML file < command line.
+"""The training config: typed trainer fields, and the layers trainer < recipe < fine-tune < TOML < options < --set.
 
 The config is one flat dict (JSON-able, stored in every checkpoint) plus ``losses``, the generator objective
-``{term: weight}``. A TOML file may set any key at the top level and the objective either as
-``losses = {adv = 1, l1 = 10}`` or in a ``[losses]`` table. On the command line ``--loss adv=1,l1=10``
-replaces the objective and ``--set key=value`` sets any key (the value is read as TOML: ``3``, ``0.5``,
-``true``, ``[0.0, 0.99]``, ``"text"``; anything that is not valid TOML is kept as a string).
+``{term: weight}``. Every key is declared: the trainer's fields are :data:`TRAINER_FIELDS`, a recipe adds its
+own (see :mod:`imggan.train.schema`), and each layer is checked against that schema before anything is built.
+A TOML file may set any key at the top level and the objective either as ``losses = {adv = 1, l1 = 10}`` or
+in a ``[losses]`` table. On the command line ``--loss adv=1,l1=10`` replaces the objective and ``--set
+key=value`` sets any key (the value is read as TOML: ``3``, ``0.5``, ``true``, ``[0.0, 0.99]``, ``"text"``;
+anything that is not valid TOML is kept as a string). With ``--init`` (fine-tuning) the recipe's
+``finetune`` defaults (else :data:`FINETUNE_DEFAULTS`) and the architecture on the init model's card come
+between the recipe's defaults and the TOML file.
 
 Example:
     >>> from imggan.train.config import parse_loss_spec, parse_set
@@ -20,57 +24,85 @@ import copy
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-TRAINER_DEFAULTS: dict[str, Any] = {
-    "data": None,  # training data folder (recipe-specific meaning)
-    "steps": 10_000,  # optimizer steps (each over batch_size * accum samples per process)
-    "batch_size": 16,  # per process and per micro-batch
-    "lr_g": 2e-4,
-    "lr_d": 2e-4,  # TTUR: set it apart from lr_g
-    "betas": [0.0, 0.99],
-    "lr_schedule": "constant",  # constant | cosine | linear: decay of both learning rates towards lr_min_factor
-    "lr_warmup": 0,  # steps of linear warm-up from 0 (counted from the run's first step)
-    "lr_decay_start": 0,  # step where the decay begins (e.g. the step a fine-tuning run resumes from)
-    "lr_min_factor": 0.0,  # the schedule ends at base lr * this at step `steps`
-    "weight_decay": 0.0,
-    "seed": 0,
-    "device": "auto",
-    "gan_loss": "nonsaturating",  # minimax | nonsaturating | hinge | lsgan | wgan-gp
-    "gp_weight": 10.0,  # WGAN-GP penalty weight
-    "r1_gamma": 0.0,  # R1 weight gamma (penalty gamma/2 * |grad|^2); 0 = off
-    "r1_every": 16,  # lazy regularisation interval (steps)
-    "spectral_norm": False,  # wrap every conv/linear weight of D in spectral norm
-    "d_steps": 1,  # D updates per G update
-    "ema_beta": 0.999,  # EMA of G's weights (0 = no averaging)
-    "ema_rampup": 10.0,  # beta_t = min(ema_beta, (t + 1) / (t + 1 + ema_rampup))
-    "augment": [],  # DiffAugment names, e.g. ["color", "translation", "cutout"]
-    "augment_p": None,  # fixed probability (None: ADA-controlled when ada_target > 0, else 1.0)
-    "ada_target": 0.6,  # ADA target for E[sign(D(real))]; 0 disables the controller
-    "ada_interval": 4,
-    "ada_kimg": 100.0,  # thousands of images for p to go from 0 to 1
-    "amp": "auto",  # auto (bf16 on CUDA, fp32 on CPU) | true | false
-    "channels_last": "auto",  # auto (on CUDA) | true | false
-    "compile": False,  # torch.compile G and D
-    "grad_clip": 0.0,  # max gradient norm for G and D (0 = off)
-    "accum": 1,  # gradient accumulation micro-batches
-    "sample_every": 500,  # EMA sample grid (and recipe.evaluate) every N steps; 0 = only at the end
-    "sample_count": 64,
-    "ckpt_every": 1000,
-    "keep_last": 3,
-    "log_every": 10,
-    "guard_every": 50,  # snapshot interval of the NaN/inf guard
-    "guard_lr_factor": 0.5,  # learning rates are multiplied by this on each rollback
-    "guard_max_rollbacks": 8,  # then the run stops with an error instead of looping
-    "check_every": "auto",  # steps between finiteness/interrupt checks, a device sync (auto: 1 CPU, 10 CUDA)
-    "threads": 0,  # torch CPU threads (0 = torch's choice)
-    "prefetch": "auto",  # batches drawn ahead in a thread (auto: 2 on CUDA, 0 on CPU)
-    "find_unused": False,  # DDP find_unused_parameters
-    "init": None,  # .safetensors to initialise G from (fine-tuning)
-    "progress": True,
-    "tensorboard": True,
-    "export": True,  # call recipe.export at the end
-}
+from imggan.train.schema import ConfigError, ConfigField, Schema, build_schema
+
+AUTO = Literal["auto"]
+F = ConfigField
+TRAINER_FIELDS: list[ConfigField] = [
+    F("data", "training data folder (its meaning is the recipe's)", str | None, None),
+    F("steps", "optimizer steps (each over batch_size * accum samples per process)", int, 10_000),
+    F("batch_size", "samples per process and per micro-batch", int, 16),
+    F("lr_g", "generator learning rate (Adam)", float, 2e-4),
+    F("lr_d", "discriminator learning rate (TTUR: set it apart from lr_g)", float, 2e-4),
+    F("betas", "Adam betas of both optimizers", list[float], [0.0, 0.99]),
+    F(
+        "lr_schedule",
+        "decay of both learning rates towards lr_min_factor",
+        Literal["constant", "cosine", "linear"],
+        "constant",
+    ),  # fmt: skip
+    F("lr_warmup", "steps of linear warm-up from 0 (counted from the run's first step)", int, 0),
+    F("lr_decay_start", "step where the decay begins (e.g. where a fine-tuning run starts)", int, 0),
+    F("lr_min_factor", "the schedule ends at base lr * this at step `steps`", float, 0.0),
+    F("weight_decay", "Adam weight decay", float, 0.0),
+    F("seed", "random seed (networks, data, noise)", int, 0),
+    F("device", "auto|cpu|cuda[:N]|mps", str, "auto"),
+    F("gan_loss", "minimax | nonsaturating | hinge | lsgan | wgan-gp", str, "nonsaturating"),
+    F("gp_weight", "WGAN-GP penalty weight", float, 10.0),
+    F("r1_gamma", "R1 weight gamma (penalty gamma/2 * |grad D(real)|^2); 0 = off", float, 0.0),
+    F("r1_every", "lazy regularisation interval (steps) of R1", int, 16),
+    F("spectral_norm", "wrap every conv/linear weight of D in spectral norm", bool, False),
+    F("d_steps", "D updates per G update", int, 1),
+    F("ema_beta", "EMA decay of G's weights (0 = no averaging)", float, 0.999),
+    F("ema_rampup", "beta_t = min(ema_beta, (t + 1) / (t + 1 + ema_rampup))", float, 10.0),
+    F("augment", 'DiffAugment names for D\'s input, e.g. ["color", "translation", "cutout"]', list[str], []),
+    F("augment_p", "fixed augmentation probability (none: ADA when ada_target > 0, else 1)", float | None, None),
+    F("ada_target", "ADA target for E[sign(D(real))]; 0 disables the controller", float, 0.6),
+    F("ada_interval", "steps between ADA adjustments", int, 4),
+    F("ada_kimg", "thousands of images for the ADA probability to go from 0 to 1", float, 100.0),
+    F("amp", "autocast: auto (bf16 on CUDA, fp32 on CPU) | true | false", bool | AUTO, "auto"),
+    F("channels_last", "channels_last memory format: auto (on CUDA) | true | false", bool | AUTO, "auto"),
+    F("compile", "torch.compile G and D (falls back to eager when compilation fails)", bool, False),
+    F(
+        "optimizer_impl",
+        "Adam kernel: auto (fused on CUDA, foreach elsewhere) | fused | foreach | loop",
+        Literal["auto", "fused", "foreach", "loop"],
+        "auto",
+    ),  # fmt: skip
+    F("grad_clip", "max gradient norm of G and D (0 = off)", float, 0.0),
+    F("accum", "gradient accumulation micro-batches", int, 1),
+    F("sample_every", "EMA sample grid (and recipe.evaluate) every N steps; 0 = only at the end", int, 500),
+    F("sample_count", "images in the sample grid", int, 64),
+    F("ckpt_every", "checkpoint interval (steps; 0 = only at the end)", int, 1000),
+    F("keep_last", "checkpoints kept (0 = all)", int, 3),
+    F("log_every", "steps between log records: losses are read from the device only then", int, 10),
+    F("guard_every", "snapshot interval of the NaN/inf guard (steps)", int, 50),
+    F("guard_lr_factor", "learning rates are multiplied by this on each rollback", float, 0.5),
+    F("guard_max_rollbacks", "rollbacks allowed; then the run stops with an error instead of looping", int, 8),
+    F("guard_growth", "stop when the mean G loss exceeds its first value by this factor (0 = off)", float, 1e4),
+    F("check_every", "steps between finiteness/stop checks, a device sync (auto: = log_every)", int | AUTO, "auto"),
+    F("threads", "torch CPU threads (0 = torch's choice)", int, 0),
+    F("prefetch", "batches drawn ahead in a thread (auto: 2 on CUDA, 0 on CPU)", int | AUTO, "auto"),
+    F("find_unused", "DDP find_unused_parameters", bool, False),
+    F("init", "model name or .safetensors to start G from (fine-tuning; arch from its card)", str | None, None),
+    F("progress", "show a progress bar", bool, True),
+    F("tensorboard", "TensorBoard scalars under RUN/tb: auto (when installed) | true | false", bool | AUTO, "auto"),
+    F("export", "export the model at the end (recipe.export)", bool, True),
+    F("losses", "the generator objective {term: weight} (--loss adv=1,l1=10)", dict[str, float], {}),
+]
+del F
+TRAINER_DEFAULTS: dict[str, Any] = {f.name: f.default for f in TRAINER_FIELDS if f.name != "losses"}
+
+# Fine-tuning defaults for a recipe that declares none: a short warm-up (Adam's moments start at zero, and a
+# full-size first step wrecks trained weights) and a cosine decay.
+FINETUNE_DEFAULTS: dict[str, Any] = {"lr_warmup": 100, "lr_schedule": "cosine"}
+
+
+def schema_for(recipe: Any) -> Schema:
+    """The typed schema of a run of ``recipe`` (trainer fields + the recipe's)."""
+    return build_schema(TRAINER_FIELDS, recipe)
 
 
 def parse_value(text: str) -> Any:
@@ -113,10 +145,16 @@ def parse_loss_spec(spec: str) -> dict[str, float]:
 
 
 def load_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML config; a ``[losses]`` table or ``losses = {...}`` becomes the objective."""
-    with open(path, "rb") as handle:
-        data = tomllib.load(handle)
-    return data
+    """Read a TOML config; a ``[losses]`` table or ``losses = {...}`` becomes the objective.
+
+    Raises:
+        ConfigError: the file is not valid TOML.
+    """
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"--config {path}: not valid TOML ({exc})") from None
 
 
 def merge_config(
@@ -125,6 +163,8 @@ def merge_config(
     toml: Mapping[str, Any] | None = None,
     cli: Mapping[str, Any] | None = None,
     sets: Iterable[str] = (),
+    schema: Schema | None = None,
+    finetune: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Merge the layers of the config in priority order and return a fresh dict.
 
@@ -135,11 +175,23 @@ def merge_config(
         cli: options given on the command line (``None`` values are skipped); ``losses`` replaces the
             objective.
         sets: ``--set key=value`` items, applied last.
+        schema: when given, every layer above the recipe's defaults is checked against it (unknown keys and
+            wrong types raise :class:`~imggan.train.schema.ConfigError`) and values are coerced to its types.
+        finetune: fine-tuning defaults and the init model's architecture (between the recipe and the TOML).
+
+    Raises:
+        ConfigError: with ``schema``, a key it does not know or a value of the wrong type.
     """
+
+    def checked(layer: Mapping[str, Any], source: str) -> Mapping[str, Any]:
+        return schema.check(layer, source) if schema is not None else layer
+
     config = copy.deepcopy(TRAINER_DEFAULTS)
     config["losses"] = dict(recipe_losses)
-    for layer in (recipe_defaults, toml or {}, cli or {}):
-        for key, value in layer.items():
+    layers = [(recipe_defaults, "recipe defaults"), (finetune or {}, "fine-tune defaults")]
+    layers += [(toml or {}, "--config"), (cli or {}, "options")]
+    for layer, source in layers:
+        for key, value in checked(layer, source).items():
             if value is None:
                 continue
             if key == "losses":
@@ -150,7 +202,7 @@ def merge_config(
         key, value = parse_set(item)
         if key == "losses" and isinstance(value, str):
             value = parse_loss_spec(value)
-        config[key] = value
+        config[key] = checked({key: value}, f"--set {item}").get(key, value)
     return config
 
 

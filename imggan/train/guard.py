@@ -43,3 +43,43 @@ class Snapshot:
         for name, obj in objects.items():
             if obj is not None and name in self.states:
                 obj.load_state_dict(_clone(self.states[name]))
+
+
+class DivergenceGuard:
+    """Stops a run whose generator loss grows by orders of magnitude (a fine-tune at too high a rate, say).
+
+    Non-finite values are the rollback's job; a loss that stays finite but explodes (L1 from 0.02 to 1e7)
+    is not caught by it and would export a broken model. The guard compares the magnitude of each logged
+    mean of ``g/total`` with the run's first step: beyond ``growth`` times it (and an absolute floor, so a
+    loss that starts near zero does not trip it), the run stops with :class:`TrainingDiverged`.
+
+    Args:
+        growth: the allowed factor; 0 switches the guard off.
+        floor: the smallest reference magnitude used.
+
+    Example:
+        >>> guard = DivergenceGuard(1e3)
+        >>> guard.check(10, {"g/total": 0.05}, {"g/total": 0.02}) is None
+        True
+        >>> "grew" in guard.check(20, {"g/total": 9e6}, {"g/total": 0.02})
+        True
+    """
+
+    KEY = "g/total"
+
+    def __init__(self, growth: float, floor: float = 1e-2) -> None:
+        self.growth = float(growth)
+        self.floor = floor
+
+    def check(self, step: int, means: dict[str, float], first: dict[str, float] | None) -> str | None:
+        """The reason to stop at ``step`` given the interval's ``means`` and the ``first`` step, or ``None``."""
+        if self.growth <= 0 or not first or self.KEY not in means or self.KEY not in first:
+            return None
+        now, start = abs(means[self.KEY]), abs(first[self.KEY])
+        if now != now or now <= self.growth * max(start, self.floor):  # NaN is the rollback's job
+            return None
+        return (
+            f"the generator loss grew from {start:.4g} to {now:.4g} by step {step} (more than "
+            f"guard_growth = {self.growth:g} times): training diverged; nothing is exported. Lower the learning "
+            "rate (--set lr_g=...), add a warm-up (--set lr_warmup=200) or clip gradients (--set grad_clip=1)"
+        )

@@ -16,10 +16,17 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
+
+TENSORBOARD_MISSING = (
+    "TensorBoard logging was asked for (tensorboard = true) but the tensorboard package is not installed: "
+    "pip install tensorboard (or --set tensorboard=false); the run logs to log.jsonl only"
+)
 
 
 class Monitor:
@@ -30,7 +37,8 @@ class Monitor:
         total: number of steps of the run (for the bar).
         initial: the step the run starts from (resume).
         progress: show a tqdm bar.
-        tensorboard: write TensorBoard scalars under ``RUN/tb`` when ``tensorboard`` is installed.
+        tensorboard: TensorBoard scalars under ``RUN/tb``: ``"auto"`` when the package is installed, ``True``
+            also says how to install it when it is not (one warning line), ``False`` never.
     """
 
     def __init__(
@@ -39,7 +47,7 @@ class Monitor:
         total: int,
         initial: int = 0,
         progress: bool = True,
-        tensorboard: bool = True,
+        tensorboard: bool | str = "auto",
     ) -> None:
         self.run_dir = run_dir
         self.handle = None
@@ -49,17 +57,19 @@ class Monitor:
             return
         run_dir.mkdir(parents=True, exist_ok=True)
         self.handle = open(run_dir / "log.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        if progress:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, dynamic_ncols=True, unit="step", leave=True)
         if tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
 
                 self.writer = SummaryWriter(str(run_dir / "tb"), purge_step=initial or None)
-            except Exception:  # tensorboard not installed or unusable: JSONL still has everything
+            except ImportError:  # not installed: JSONL still has everything
                 self.writer = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, initial=initial, dynamic_ncols=True, unit="step", leave=True)
+                if tensorboard is True:
+                    self.warn(initial, TENSORBOARD_MISSING)
 
     def log(self, step: int, values: dict[str, Any]) -> None:
         """Append one record (``step``, wall time and ``values``) and update TensorBoard and the bar."""
@@ -87,6 +97,18 @@ class Monitor:
         if self.bar is not None:
             self.bar.write(f"[step {step}] {message}")
 
+    def warn(self, step: int, message: str) -> None:
+        """An event that is also printed on stderr (one line), with or without a progress bar."""
+        if self.handle is None:
+            return
+        self.handle.write(json.dumps({"step": step, "time": round(time.time(), 3), "event": message}) + "\n")
+        self.handle.flush()
+        line = f"imggan train: warning: {message}"
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr)
+
     def image(self, step: int, tag: str, image: Any) -> None:
         """Add a CxHxW image to TensorBoard."""
         if self.writer is not None:
@@ -112,3 +134,34 @@ class Monitor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class LogCapture(logging.Handler):
+    """Collects the warnings of the ``imggan`` loggers (skipped training images, say) for the run's log.
+
+    Use as a context manager around the run; :meth:`drain` hands over what was collected since the last call.
+    """
+
+    def __init__(self, name: str = "imggan") -> None:
+        super().__init__(logging.WARNING)
+        self.logger = logging.getLogger(name)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep the record's message."""
+        self.messages.append(record.getMessage())
+
+    def drain(self) -> list[str]:
+        """The messages collected so far (then forgotten)."""
+        out, self.messages = self.messages, []
+        return out
+
+    def __enter__(self) -> LogCapture:
+        self.logger.addHandler(self)
+        self._propagate = self.logger.propagate
+        self.logger.propagate = False  # the run prints them itself, once
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self)
+        self.logger.propagate = self._propagate

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from imggan.train.schema import ConfigField
+
 Batch = dict[str, "torch.Tensor"]
 
 
@@ -67,7 +69,8 @@ class TrainRecipe:
         make_batches: ``(config, seed) -> iterator of CPU batches``; infinite; ``seed`` differs per
             distributed rank so ranks see different data.
         generate: ``(G, batch) -> fake images``; conditional heads feed G the masked image and mask.
-        prepare_batch: ``(batch, device) -> batch`` run on the device each step (synthetic degradations).
+        prepare_batch: ``(batch, device[, config]) -> batch`` run on the device each step (synthetic
+            degradations).
         real: ``batch -> real images`` that D sees as real (default ``batch["target"]``).
         condition: ``(batch, images) -> D input`` (e.g. concatenate the mask); default: the images.
         losses: default generator objective, ``{term name: weight}``; overridable by ``--loss``.
@@ -78,6 +81,16 @@ class TrainRecipe:
         evaluate: optional ``(G_ema, config) -> {metric: value}`` run at sample time and logged.
         preview: optional ``(fake, batch) -> NxCxHxW images in [0, 1]`` for the sample grid (default: G's
             output itself when it is an image batch, a scatter plot when it is 2-D points).
+        config_fields: optional typed declarations of the recipe's own keys: a sequence of
+            :class:`~imggan.train.schema.ConfigField` (``ConfigField("crop", "side of the crops")``: type and
+            default then come from ``defaults``) or a dataclass whose fields carry ``metadata={"help": ...}``.
+            Keys of ``defaults`` that no field declares are typed by their default value's type.
+        finetune: config defaults used instead of the trainer's when the run starts from ``--init`` weights
+            (a lower learning rate, a warm-up); ``None``: :data:`imggan.train.config.FINETUNE_DEFAULTS`.
+        required: keys that must be set for a run (e.g. ``("data",)``); a missing one is a usage error.
+
+    ``prepare_batch`` may also take the run's config as a third argument, ``(batch, device, config)``: the
+    trainer passes it whenever the callable accepts it.
     """
 
     name: str
@@ -95,3 +108,27 @@ class TrainRecipe:
     options: Sequence[click.Parameter] = ()
     evaluate: Callable[[nn.Module, dict[str, Any]], dict[str, float]] | None = None
     preview: Callable[[torch.Tensor, Batch], torch.Tensor] | None = None
+    config_fields: Sequence[ConfigField] | type | None = None
+    finetune: dict[str, Any] | None = None
+    required: Sequence[str] = ()
+
+
+def prepare_on_device(recipe: TrainRecipe, batch: Batch, device: torch.device, config: dict[str, Any]) -> Batch:
+    """``recipe.prepare_batch`` with the run's config when it takes one (``(batch, device, config)``)."""
+    fn = recipe.prepare_batch
+    if _takes_config(fn):
+        return fn(batch, device, config)  # type: ignore[call-arg]
+    return fn(batch, device)
+
+
+def _takes_config(fn: Callable[..., Any]) -> bool:
+    import inspect
+
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return True
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 3 or any(p.name == "config" for p in params)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -80,3 +81,58 @@ def default_preview(fake: Tensor, batch: dict) -> Tensor | None:
     if fake.ndim == 2 and fake.shape[1] == 2:
         return scatter_image(fake, reference=batch.get("target") if isinstance(batch, dict) else None)
     return None
+
+
+SAMPLE_SEED_OFFSET = 9_999_991
+
+
+class SampleWriter:
+    """The run's sample grids: ``generate(G_ema, fixed batch)`` as ``RUN/samples/step-N.png``, plus
+    ``recipe.evaluate``'s metrics. The fixed batch is drawn once, from its own seed, outside the run's RNG.
+
+    Args:
+        recipe: the run's recipe.
+        config: the run's config.
+        device: the training device.
+        run_dir: the run folder (``None``: nothing is written).
+    """
+
+    def __init__(self, recipe: Any, config: dict[str, Any], device: torch.device, run_dir: Path | None) -> None:
+        self.recipe, self.config, self.device, self.run_dir = recipe, config, device, run_dir
+        self.batch: dict[str, Any] | None = None
+
+    def _devices(self) -> list[torch.device]:
+        return [self.device] if self.device.type == "cuda" else []
+
+    def fixed_batch(self) -> dict[str, Any]:
+        """The batch every grid shows (``sample_count`` items)."""
+        from imggan.train.recipe import prepare_on_device
+
+        if self.batch is None:
+            cfg = {**self.config, "batch_size": int(self.config.get("sample_count") or 64)}
+            seed = int(self.config["seed"]) + SAMPLE_SEED_OFFSET
+            with torch.random.fork_rng(devices=self._devices()):
+                torch.manual_seed(seed)
+                batch = next(iter(self.recipe.make_batches(cfg, seed)))
+                self.batch = prepare_on_device(self.recipe, batch, self.device, cfg)
+        return self.batch
+
+    @torch.no_grad()
+    def write(self, G_ema: torch.nn.Module, step: int, monitor: Any) -> dict[str, float]:
+        """Write step ``step``'s grid and log ``eval/*`` metrics; returns the metrics."""
+        metrics: dict[str, float] = {}
+        if self.run_dir is None:
+            return metrics
+        batch = self.fixed_batch()
+        with torch.random.fork_rng(devices=self._devices()):
+            torch.manual_seed(int(self.config["seed"]) + SAMPLE_SEED_OFFSET)
+            fake = self.recipe.generate(G_ema, batch)
+            preview = (self.recipe.preview or default_preview)(fake, batch)
+            if preview is not None:
+                grid = preview[0] if preview.shape[0] == 1 else make_grid(preview.float().cpu())
+                save_png(grid, self.run_dir / "samples" / f"step-{step:08d}.png")
+                monitor.image(step, "samples", grid.float().cpu().clamp(0, 1))
+            if self.recipe.evaluate is not None:
+                metrics = {f"eval/{k}": float(v) for k, v in self.recipe.evaluate(G_ema, self.config).items()}
+                monitor.log(step, metrics)
+        return metrics

@@ -1,4 +1,4 @@
-"""Loading shipped/trained models and running them over float tensors, tiled when the image is large.
+"""Loading models (through the core's checked cache) and running them over float tensors, tiled when large.
 
 Example:
     >>> import torch
@@ -9,55 +9,23 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
-from imggan.weights import ModelEntry, load_weights
+from imggan.modelcache import LoadedModel, load_network
 
 AUTO_TILE_PIXELS = 1024 * 1024  # inputs larger than this run in tiles ...
 AUTO_TILE = 512  # ... of this side (bounded memory, seamless blending in imggan.tiling)
 OVERLAP = {1: 128, 2: 32, 4: 32}  # per scale, in input pixels: the denoiser's receptive field is wide
 
 
-@dataclass
-class LoadedModel:
-    """A network ready for inference, with the card it came from."""
-
-    net: nn.Module
-    card: dict[str, Any] = field(default_factory=dict)
-    name: str = ""
-    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
-
-    @property
-    def scale(self) -> int:
-        """Upscaling factor (1 for the denoiser)."""
-        return int(getattr(self.net, "scale", 1))
-
-    @property
-    def multiple(self) -> int:
-        """Side multiple the network pads to internally (tiles are cut to it)."""
-        return int(getattr(self.net, "multiple", 1))
-
-
-def load_entry(entry: ModelEntry, device: torch.device | str = "cpu") -> LoadedModel:
-    """Build the network a card describes and load its weights (safetensors only)."""
+def load(task: str, model: str | None, device: torch.device | str = "cpu") -> LoadedModel:
+    """The network ``--model`` names for ``task`` (name, file or run folder), checked and cached by the core."""
     from imggan_enhance.models import build_model
+    from imggan_enhance.zoo import TASK_ARCHS
 
-    tensors, card = load_weights(Path(entry.path))
-    if "arch" not in card or "name" not in card.get("arch", {}):
-        from imggan.errors import ModelNotFoundError
-
-        raise ModelNotFoundError(f"{entry.path}: its JSON card has no 'arch' entry; cannot build the network")
-    net = build_model(card["arch"])
-    # weights may be stored in half precision to keep the package small; compute is in float32
-    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
-    device = torch.device(device)
-    net.eval().requires_grad_(False).to(device)
-    return LoadedModel(net=net, card=card, name=entry.name, device=device)
+    return load_network(task, model, build_model, archs=TASK_ARCHS[task], device=device)
 
 
 def auto_tile(height: int, width: int, tile: int | None) -> int | None:

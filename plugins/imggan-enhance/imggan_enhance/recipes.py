@@ -23,13 +23,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from imggan.train.recipe import TrainRecipe
+from imggan.train.schema import ConfigField
 
 DENOISE_ARCH: dict[str, Any] = {"name": "denoise-unet", "width": 32, "blocks": [1, 1, 2, 3], "max_width": 192}
 UPSCALE_ARCH: dict[str, Any] = {"name": "upscale-res", "width": 48, "blocks": 8}
 DISC_ARCH: dict[str, Any] = {"name": "patch-d", "width": 32, "layers": 3}
+
+# The keys both recipes read (typed by these defaults; --list-config shows the help).
+COMMON_DEFAULTS: dict[str, Any] = {
+    "scales": [1.0, 0.5, 0.25],
+    "grayscale_fraction": 0.1,
+    "d": dict(DISC_ARCH),
+}
+COMMON_FIELDS = [
+    ConfigField("crop", "side of the training crops (pixels, at the target resolution)"),
+    ConfigField("scales", "downscale factors of the training photos kept in memory (crops see whole scenes)"),
+    ConfigField("grayscale_fraction", "fraction of crops turned gray"),
+    ConfigField("arch", "generator architecture table (arch.width, arch.blocks, ...; --init takes the card's)"),
+    ConfigField("d", "discriminator table of the sharp fine-tune (d.width, d.layers)"),
+]
+# Fine-tuning a trained model: Adam's moments start at zero, so warm up, and take a tenth of the from-scratch
+# rate (at the full rate the shipped denoiser's L1 grew to ~1e7 within 20 steps).
+FINETUNE: dict[str, Any] = {"lr_g": 1e-4, "lr_warmup": 200, "lr_schedule": "cosine", "grad_clip": 1.0}
 
 
 def _arch(config: dict[str, Any], default: dict[str, Any]) -> dict[str, Any]:
@@ -170,11 +188,24 @@ def build_discriminator(config: dict[str, Any]):
     return build_model(_arch({k[2:]: v for k, v in config.items() if k.startswith("d.")}, DISC_ARCH))
 
 
+SOURCES = [
+    {"source": "scikit-image skimage.data (14 images)", "licence": "BSD-3-Clause / CC0 / public domain"},
+    {"source": "scikit-learn sample images china.jpg, flower.jpg", "licence": "CC-BY 2.0"},
+    {"source": "matplotlib sample_data/grace_hopper.jpg", "licence": "public domain"},
+    {
+        "source": "Debian plasma-workspace-wallpapers: BytheWater, ColdRipple, DarkestHour, EveningGlow, "
+        "FallenLeaf, Grey, MilkyWay, OneStandsOut, summer_1am (held out: ColorfulCups, Kite, Path, Volna)",
+        "licence": "GPL-2+",
+    },
+]
+
+
 def _export(task: str, arch_fn):
     def export(G: Any, config: dict[str, Any], run_dir: Path) -> Path:
-        from imggan_enhance.export import export_model
+        """``RUN/export/<task>.safetensors`` + card, written by the core (:func:`imggan.cards.export_model`)."""
+        from imggan.cards import export_model
 
-        return export_model(G, task, arch_fn(config), config, Path(run_dir))
+        return export_model(G, run_dir, task, arch_fn(config), config, sources=SOURCES)
 
     return export
 
@@ -186,8 +217,8 @@ class _Prepare:
         self.factory = factory
         self.config: dict[str, Any] = {}
 
-    def __call__(self, batch: dict[str, Any], device: Any) -> dict[str, Any]:
-        return self.factory(self.config)(batch, device)
+    def __call__(self, batch: dict[str, Any], device: Any, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.factory(self.config if config is None else config)(batch, device)
 
 
 def denoise_recipe() -> TrainRecipe:
@@ -208,8 +239,31 @@ def denoise_recipe() -> TrainRecipe:
         generate=denoise_generate,
         prepare_batch=prepare,
         losses={"l1": 1.0},
-        defaults={"steps": 40000, "batch_size": 16, "crop": 64, "lr_g": 1e-3, "lr_d": 2e-4, "ema": 0.999},
+        defaults={
+            "steps": 40000,
+            "batch_size": 16,
+            "crop": 64,
+            "lr_g": 1e-3,
+            "lr_d": 2e-4,
+            "arch": dict(DENOISE_ARCH),
+            "degradation": "gaussian",
+            "sigma_min": 0.0,
+            "sigma_max": 50.0,
+            "hint_fraction": 0.3,
+            "jpeg_quality": [10, 70],
+            **COMMON_DEFAULTS,
+        },
         export=_export("denoise", denoise_arch),
+        config_fields=[
+            *COMMON_FIELDS,
+            ConfigField("degradation", "gaussian (noise) or jpeg (artefact remover)", Literal["gaussian", "jpeg"]),
+            ConfigField("sigma_min", "smallest noise sigma drawn (8-bit scale)"),
+            ConfigField("sigma_max", "largest noise sigma drawn (8-bit scale)"),
+            ConfigField("hint_fraction", "fraction of crops whose noise level is given to the network"),
+            ConfigField("jpeg_quality", "[low, high] JPEG quality range of degradation=jpeg"),
+        ],
+        finetune=dict(FINETUNE),
+        required=("data",),
     )
 
 
@@ -237,7 +291,16 @@ def upscale_recipe() -> TrainRecipe:
             "scale": 4,
             "lr_g": 5e-4,
             "lr_d": 2e-4,
-            "ema": 0.999,
+            "arch": dict(UPSCALE_ARCH),
+            "robust": False,
+            **COMMON_DEFAULTS,
         },  # fmt: skip
         export=_export("upscale", upscale_arch),
+        config_fields=[
+            *COMMON_FIELDS,
+            ConfigField("scale", "upscaling factor (2 or 4)"),
+            ConfigField("robust", "also blur, noise and JPEG the low-resolution inputs (robust upscaler)"),
+        ],
+        finetune=dict(FINETUNE),
+        required=("data",),
     )

@@ -31,18 +31,10 @@ Alpha channels are upscaled separately (bicubic). Large images run in tiles.
 """
 
 
-def _registry_entries() -> list[Any]:
-    from imggan.plugins import get_registry
-
-    return list(get_registry().models)
-
-
 def _load(task: str, name: str | None, ctx: RunContext) -> Any:
-    from imggan.weights import resolve_model
-    from imggan_enhance.inference import load_entry
+    from imggan_enhance.inference import load
 
-    entry = resolve_model(task, name, _registry_entries())
-    return load_entry(entry, ctx.device)
+    return load(task, name, ctx.device)
 
 
 def _to_tensor(items: list[Item]) -> tuple[Any, np.dtype]:
@@ -58,14 +50,37 @@ def _to_images(y: Any, dtype: np.dtype) -> list[np.ndarray]:
     return tensor_to_images(y.cpu(), dtype)
 
 
-def load_denoiser(ctx: RunContext) -> Any:
-    """The denoiser named by ``--model`` (default: the shipped one)."""
-    loaded = _load("denoise", ctx.model, ctx)
-    if loaded.card.get("arch", {}).get("name") != "denoise-unet":
-        from imggan.errors import ImgganError
+def _check(task: str, name: str | None) -> None:
+    from imggan.modelcache import resolve_checked
+    from imggan_enhance.zoo import TASK_ARCHS
 
-        raise ImgganError(f"model {loaded.name!r} is not a denoiser (arch {loaded.card.get('arch')})")
-    return loaded
+    resolve_checked(task, name, TASK_ARCHS[task])
+
+
+def check_denoiser(ctx: RunContext) -> None:
+    """Resolve ``--model`` and check its card (no weights loaded): run before any input is skipped."""
+    _check("denoise", ctx.model)
+
+
+def check_upscaler(ctx: RunContext) -> None:
+    """Resolve ``--model`` for ``--scale`` and check its card (no weights loaded)."""
+    from imggan.errors import ModelNotFoundError
+
+    scale = int(ctx.options.get("scale") or 4)
+    try:
+        _check("upscale", upscale_model_name(ctx.model, scale))
+    except ModelNotFoundError:
+        if ctx.model in ("sharp", "robust") and scale != 4:
+            raise ModelNotFoundError(
+                f"--model {ctx.model} is an x4 model only (there is no {ctx.model} x{scale}); "
+                f"use --scale 4, or --model x{scale}"
+            ) from None
+        raise
+
+
+def load_denoiser(ctx: RunContext) -> Any:
+    """The denoiser named by ``--model`` (default: the shipped one; the core refuses other tasks' models)."""
+    return _load("denoise", ctx.model, ctx)
 
 
 def _ensemble(ctx: RunContext) -> int:
@@ -115,7 +130,8 @@ def load_upscaler(ctx: RunContext) -> Any:
     scale = int(ctx.options.get("scale") or 4)
     loaded = _load("upscale", upscale_model_name(ctx.model, scale), ctx)
     if loaded.scale != scale:
-        raise ImgganError(f"model {loaded.name!r} upscales x{loaded.scale}, but --scale {scale} was asked for")
+        where = loaded.path if loaded.path is not None else loaded.name
+        raise ImgganError(f"{where}: upscales x{loaded.scale}, but --scale {scale} was asked for")
     return loaded
 
 
@@ -134,6 +150,7 @@ def denoise_task() -> Task:
         help=DENOISE_HELP,
         load=load_denoiser,
         process=process_denoise,
+        check_model=check_denoiser,
         options=[
             click.Option(
                 ["--sigma", "--strength", "sigma"],
@@ -154,6 +171,7 @@ def upscale_task() -> Task:
         help=UPSCALE_HELP,
         load=load_upscaler,
         process=process_upscale,
+        check_model=check_upscaler,
         options=[
             click.Option(
                 ["-s", "--scale", "scale"],

@@ -17,6 +17,11 @@
   windows), less the interior of large holes. SSIM scores texture of the wrong phase below a flat fill, so
   in an interior, where the content cannot be predicted, it would pull towards blur; there ``hole_detail``
   and ``hole_energy`` decide.
+- ``hole_pattern``: per image, how far the fill's fine-detail autocorrelation at 8-16 px (inside the
+  5x5-eroded hole, as :func:`imggan.metrics.pattern_score` measures it) exceeds the original's: it
+  punishes invented repetition (grids, plaids, streaks) and asks for no detail at all, so a smooth fill
+  and a faithful one both pay nothing. ``hole_energy`` and ``hole_detail`` reward detail strength for its
+  own sake and are not in the default objective.
 
 Example:
     >>> import torch
@@ -95,3 +100,41 @@ def hole_ssim(fake: torch.Tensor, target: torch.Tensor, hole: torch.Tensor) -> t
     region = F.max_pool2d(hole, 11, 1, 5) * (1.0 - hole_interior(hole))
     index = ssim(fake.clamp(0, 1), target, 11, max_val=1.0)
     return ((1.0 - index) * region).sum() / (region.sum() * fake.shape[1]).clamp_min(1.0)
+
+
+PATTERN_LAGS = tuple(range(8, 17))
+
+
+def _fine_detail(x: torch.Tensor) -> torch.Tensor:
+    """Gray (channel mean) minus its Gaussian blur (sigma 1.5, reflect border): Bx1xHxW."""
+    from kornia.filters import gaussian_blur2d
+
+    gray = x.mean(1, keepdim=True)
+    return gray - gaussian_blur2d(gray, (11, 11), (1.5, 1.5), border_type="reflect")
+
+
+def detail_autocorrelation(x: torch.Tensor, region: torch.Tensor, lags=PATTERN_LAGS) -> torch.Tensor:
+    """Per image (B,), the mean normalised autocorrelation of the fine detail over ``region`` at ``lags``."""
+    d = _fine_detail(x.float())
+    area = region.sum((1, 2, 3), keepdim=True).clamp_min(1.0)
+    d = (d - (d * region).sum((1, 2, 3), keepdim=True) / area) * region
+    values = []
+    for lag in lags:
+        for a, b, m in (
+            (d[..., :, :-lag], d[..., :, lag:], region[..., :, :-lag] * region[..., :, lag:]),
+            (d[..., :-lag, :], d[..., lag:, :], region[..., :-lag, :] * region[..., lag:, :]),
+        ):
+            num = (a * b * m).sum((1, 2, 3))
+            den = ((a * a * m).sum((1, 2, 3)) * (b * b * m).sum((1, 2, 3)) + 1e-12).sqrt()
+            values.append(num / den)
+    return torch.stack(values, 1).mean(1)
+
+
+def hole_pattern(fake: torch.Tensor, target: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """Mean over images of max(0, autocorrelation of the fill's detail - the original's), 5x5-eroded hole."""
+    region = 1.0 - F.max_pool2d(1.0 - hole, 5, 1, 2)
+    has = (region.sum((1, 2, 3)) > 0).float()
+    with torch.no_grad():
+        reference = detail_autocorrelation(target, region)
+    excess = F.relu(detail_autocorrelation(fake, region) - reference)
+    return (excess * has).sum() / has.sum().clamp_min(1.0)

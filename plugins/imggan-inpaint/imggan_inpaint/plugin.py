@@ -15,7 +15,7 @@ from imggan.hookspecs import hookimpl
 @hookimpl
 def register_tasks(register: Callable[[Any], None]) -> None:
     """Register the ``inpaint`` task."""
-    from imggan_inpaint.task import TASK
+    from imggan_inpaint.tasks import TASK
 
     register(TASK)
 
@@ -23,10 +23,8 @@ def register_tasks(register: Callable[[Any], None]) -> None:
 @hookimpl
 def register_models(register: Callable[[Any], None]) -> None:
     """Register the shipped model(s); ``inpaint-small`` is the default."""
-    from imggan_inpaint.api import WEIGHTS_DIR, model_entries
+    from imggan_inpaint.zoo import model_entries
 
-    if not WEIGHTS_DIR.is_dir():
-        return
     for entry in model_entries():
         register(entry)
 
@@ -34,7 +32,7 @@ def register_models(register: Callable[[Any], None]) -> None:
 @hookimpl
 def register_recipes(register: Callable[[Any], None]) -> None:
     """Register ``imggan train inpaint``."""
-    from imggan_inpaint.recipe import build_recipe
+    from imggan_inpaint.recipes import build_recipe
 
     register(build_recipe())
 
@@ -57,12 +55,13 @@ HOLE_TERMS = {
     "hole_energy": "L1 of local mean gradient magnitudes inside the hole (detail).",
     "hole_detail": "Relative error of the mean gradient magnitude in large holes' interiors.",
     "hole_ssim": "1 - SSIM over the hole's band (its rim, not large holes' interiors).",
+    "hole_pattern": "Excess fine-detail autocorrelation at 8-16 px in the hole over the original's (no grids).",
 }
 
 
 @hookimpl
 def register_losses(register: Callable[[Any], None]) -> None:
-    """Register ``hole_l1``, ``hole_grad``, ``hole_energy``, ``hole_detail`` and ``hole_ssim`` for ``--loss``."""
+    """Register the ``hole_*`` terms of :mod:`imggan_inpaint.losses` for ``--loss``."""
     from imggan.train.losses import LossTerm
 
     for name, help_text in HOLE_TERMS.items():

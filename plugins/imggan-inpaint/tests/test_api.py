@@ -52,7 +52,7 @@ def test_uint16_gray_and_bgra_inputs(make_image) -> None:
 
 def test_alpha_channel_is_the_mask_when_none_is_given(make_image) -> None:
     from imggan.pipeline import process_image
-    from imggan_inpaint.task import TASK
+    from imggan_inpaint.tasks import TASK
 
     bgra = np.dstack([make_image(64, 64, seed=5), np.full((64, 64), 255, np.uint8)])
     bgra[20:40, 20:40, 3] = 0
@@ -64,7 +64,7 @@ def test_alpha_channel_is_the_mask_when_none_is_given(make_image) -> None:
 
 def test_no_mask_and_no_alpha_is_a_clear_error(make_image) -> None:
     from imggan.pipeline import process_image
-    from imggan_inpaint.task import TASK
+    from imggan_inpaint.tasks import TASK
 
     with pytest.raises(MaskError, match="no mask"):
         process_image(TASK, make_image(32, 32), device="cpu")

@@ -90,3 +90,64 @@ def test_missing_mask_fails_that_file_only(invoke, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "lonely" in result.stderr and "mask" in result.stderr
     assert (tmp_path / "out" / "good.png").is_file() and not (tmp_path / "out" / "lonely.png").exists()
+
+
+def test_a_denoiser_given_as_inpaint_model_is_one_line_and_exit_2(invoke, tmp_path: Path) -> None:
+    """The core's model checks reach the head (the card's task and architecture are read, not ignored)."""
+    from imggan.cards import export_model
+    from imggan_inpaint.models import ARCH_NAME, InpaintGenerator
+
+    net = InpaintGenerator(widths=(8, 16, 24), blocks=1)
+    image = _write(tmp_path / "a.png", _photo(0))
+    _write(tmp_path / "a_mask.png", np.pad(np.full((8, 8), 255, np.uint8), ((20, 44), (30, 58))))
+    wrong_task = export_model(net, tmp_path / "run-d", "denoise", {"name": ARCH_NAME, **net.config}, {})
+    result = invoke("inpaint", tmp_path / "a.png", "--model", wrong_task, "-o", tmp_path / "o", "-q")
+    assert result.exit_code == 2 and f"{wrong_task}: a 'denoise' model, not a 'inpaint' model" in result.output
+    wrong_arch = export_model(net, tmp_path / "run-a", "inpaint", {"name": "other-net", **net.config}, {})
+    result = invoke("inpaint", tmp_path / "a.png", "--model", tmp_path / "run-a", "-o", tmp_path / "o", "-q")
+    assert result.exit_code == 2 and f"{wrong_arch}: unknown architecture 'other-net'" in result.output
+    result = invoke("inpaint", tmp_path / "a.png", "--model", tmp_path / "run-i", "-o", tmp_path / "o", "-q")
+    assert result.exit_code == 2  # no such run
+    good = export_model(net, tmp_path / "run-i", "inpaint", {"name": ARCH_NAME, **net.config}, {})
+    result = invoke("inpaint", tmp_path / "a.png", "--model", tmp_path / "run-i", "-o", tmp_path / "o", "-q")
+    assert result.exit_code == 0 and good.is_file()
+    out = cv2.imread(str(tmp_path / "o" / "a.png"))
+    assert out.shape == image.shape
+
+
+def test_a_mask_covering_the_whole_image_fails_that_file_only(invoke, tmp_path: Path) -> None:
+    """An all-white mask leaves nothing to fill from: that file is refused (named, exit 1), the rest done."""
+    (tmp_path / "in").mkdir()
+    _write(tmp_path / "in" / "whole.png", _photo(3))
+    _write(tmp_path / "in" / "whole_mask.png", np.full((72, 96), 255, np.uint8))
+    _write(tmp_path / "in" / "fine.png", _photo(4))
+    _write(tmp_path / "in" / "fine_mask.png", _hole())
+    result = invoke("inpaint", tmp_path / "in", "-o", tmp_path / "out", "-q")
+    assert result.exit_code == 1
+    assert "whole.png: the mask covers the whole image" in result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fine.png"]
+
+
+def test_a_nonexistent_mask_is_a_usage_error_before_the_model_loads(invoke, tmp_path: Path, monkeypatch) -> None:
+    import imggan_inpaint.inference
+
+    def no_loading(*_args, **_kwargs):
+        raise AssertionError("model loaded before the usage error")
+
+    monkeypatch.setattr(imggan_inpaint.inference, "load_model", no_loading)
+    _write(tmp_path / "a.png", _photo(5))
+    result = invoke("inpaint", tmp_path / "a.png", "-m", tmp_path / "nowhere" / "mask.png", "-o", tmp_path / "o")
+    assert result.exit_code == 2
+    assert f"-m/--mask {tmp_path / 'nowhere' / 'mask.png'}: no such file or folder" in result.output
+
+
+def test_inpaint_as_an_imggan_run_step_finds_the_sidecar_mask(invoke, tmp_path: Path) -> None:
+    image = _write(tmp_path / "cat.png", _photo(6))
+    _write(tmp_path / "cat_mask.png", _hole())
+    result = invoke("run", tmp_path / "cat.png", "--steps", "inpaint;gamma:1.0", "-o", tmp_path / "o.png", "-q")
+    assert result.exit_code == 0, result.output
+    direct = invoke("inpaint", tmp_path / "cat.png", "-o", tmp_path / "d.png", "-q")
+    assert direct.exit_code == 0
+    chained, alone = cv2.imread(str(tmp_path / "o.png")), cv2.imread(str(tmp_path / "d.png"))
+    keep = _hole() == 0
+    assert np.array_equal(chained, alone) and np.array_equal(chained[keep], image[keep])

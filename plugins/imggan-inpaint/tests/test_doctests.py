@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["__init__", "api", "fill", "losses", "masks", "model", "recipe", "regions"]
+MODULES = ["__init__", "api", "fill", "inference", "losses", "masks", "models", "recipes", "regions", "zoo"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,0 +1,198 @@
+"""Benchmark of imggan-generate: the shipped digits and faces generators against real data and a classical model.
+
+Protocol (issue 14). Splits are fixed (``imggan_generate.data``): digits 1,259 train / 179 val / 359 test
+(stratified), faces 160 train / 40 test. Nothing here was trained or chosen on a test split.
+
+* digits (conditional, 16 px): a CNN classifier (``imggan.metrics.generation.train_classifier``, 1,500 steps)
+  trained on the real train split; its test accuracy; the label accuracy of 100 samples per requested class,
+  averaged over the 10 classes; CAS = accuracy on the real test split of the same classifier trained on 1,000
+  generated digits (100 per class); KID in the real classifier's features against the test split; multi-scale
+  SWD (``imggan.metrics.multiscale_swd``) against the test split, next to SWD(train, test).
+* faces (unconditional, 32 px): SWD(generated, test) of the runs with and without DiffAugment/ADA (same
+  steps, same seeds), SWD(train, test) as the reference.
+* classical baseline: a Gaussian in a PCA space (20 components; per class for digits) fitted on the train
+  split, sampled and clipped: the strongest simple parametric image model.
+* audit (``imggan_generate.audit``): 2,000 samples against the train split, pixels and trained features.
+
+Usage:
+    python benchmarks/generate.py [--digits digits] [--faces faces] [--faces-noaug PATH] [--json out.json]
+        [--results benchmarks/results] [--update-cards]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from imggan.metrics import multiscale_swd
+from imggan.metrics.generation import classification_accuracy_score, kid, label_accuracy, train_classifier
+from imggan_generate import render
+from imggan_generate.api import generate, load_generator
+from imggan_generate.audit import audit
+from imggan_generate.data import load_image_set
+
+
+def machine() -> str:
+    """CPU model and core count."""
+    name = platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name}, {os.cpu_count()} cores"
+
+
+def gaussian_pca(images: np.ndarray, count: int, components: int = 20, seed: int = 0) -> np.ndarray:
+    """Samples of a Gaussian fitted in the top-``components`` PCA space of ``images`` (uint8 NxHxWxC)."""
+    rng = np.random.default_rng(seed)
+    x = images.reshape(len(images), -1).astype(np.float64)
+    mean = x.mean(axis=0)
+    _, sing, vt = np.linalg.svd(x - mean, full_matrices=False)
+    k = min(components, len(sing))
+    std = sing[:k] / np.sqrt(max(1, len(x) - 1))
+    coords = rng.standard_normal((count, k)) * std
+    out = np.clip(np.rint(coords @ vt[:k] + mean), 0, 255).astype(np.uint8)
+    return out.reshape(count, *images.shape[1:])
+
+
+def swd(a: np.ndarray, b: np.ndarray) -> float:
+    """Multi-scale SWD (mean over the pyramid levels) of two uint8 image sets."""
+    return float(multiscale_swd(list(a), list(b), levels=3, patches_per_image=128, seed=0)["mean"])
+
+
+def digits_rows(model_name: str, results: Path) -> dict:
+    """All digits figures."""
+    model = load_generator(model_name)
+    res = model.resolution
+    train = load_image_set("sklearn:digits:train", res)
+    test = load_image_set("sklearn:digits:test", res)
+    t0 = time.perf_counter()
+    clf = train_classifier(train.images, train.labels, steps=1500, size=16, seed=0)
+    clf_seconds = time.perf_counter() - t0
+    per = 100
+    gen = np.concatenate([generate(model, per, label=k, seed=10_000 + 1000 * k) for k in range(10)])
+    gen_labels = np.repeat(np.arange(10), per)
+    rows: dict = {
+        "classifier_test_accuracy": clf.accuracy(test.images, test.labels),
+        "classifier_train_seconds": clf_seconds,
+    }
+    feats_test = clf.features(test.images)
+
+    def describe(name: str, images: np.ndarray, labels: np.ndarray) -> dict:
+        acc = label_accuracy(clf, images, labels)
+        return {
+            "method": name,
+            "label_accuracy": acc["mean"],
+            "label_accuracy_per_class": [round(v, 3) for v in acc["per_class"]],
+            "cas": classification_accuracy_score(images, labels, test.images, test.labels, steps=1500, size=16),
+            "kid_test": kid(clf.features(images), feats_test)["mean"],
+            "swd_test": swd(images, test.images),
+        }
+
+    baseline = np.concatenate([gaussian_pca(train.images[train.labels == k], per, seed=k) for k in range(10)])
+    rows["methods"] = [
+        describe("real train split (reference)", train.images, train.labels),
+        describe("class-conditional Gaussian in PCA-20 (classical)", baseline, gen_labels),
+        describe(f"imggan generate --model {model_name}", gen, gen_labels),
+    ]
+    rows["swd_ratio"] = rows["methods"][2]["swd_test"] / rows["methods"][0]["swd_test"]
+    grid = render.grid(
+        render.zoom(np.concatenate([generate(model, 10, label=k, seed=k * 10) for k in range(10)]), 4), columns=10
+    )
+    render.write_png(results / "generate_digits_grid.png", grid)
+    render.write_png(
+        results / "generate_digits_baseline.png", render.grid(render.zoom(baseline[:: per // 10], 4), columns=10)
+    )
+    report = audit(model, "sklearn:digits:train", count=2000, seed=0, out=results / "generate_digits_audit")
+    rows["audit"] = {k: report[k] for k in ("samples", "train_images", "pixels", "features", "copies", "flagged")}
+    return rows
+
+
+def faces_rows(model_name: str, noaug: str | None, results: Path) -> dict:
+    """All faces figures."""
+    model = load_generator(model_name)
+    res = model.resolution
+    train = load_image_set("skimage:lfw:train", res)
+    test = load_image_set("skimage:lfw:test", res)
+    n = 1000
+    rows: dict = {"methods": [{"method": "real train split (reference)", "swd_test": swd(train.images, test.images)}]}
+    rows["methods"].append(
+        {"method": "Gaussian in PCA-20 (classical)", "swd_test": swd(gaussian_pca(train.images, n), test.images)}
+    )
+    gen = generate(model, n, seed=20_000)
+    rows["methods"].append(
+        {"method": f"imggan generate --model {model_name} (DiffAugment + ADA)", "swd_test": swd(gen, test.images)}
+    )
+    if noaug:
+        other = load_generator(noaug)
+        rows["methods"].append(
+            {"method": "same run without augmentation", "swd_test": swd(generate(other, n, seed=20_000), test.images)}
+        )
+        render.write_png(
+            results / "generate_faces_noaug_grid.png",
+            render.grid(render.zoom(generate(other, 64, seed=0), 3), columns=8),
+        )
+    render.write_png(results / "generate_faces_grid.png", render.grid(render.zoom(generate(model, 64, seed=0), 3), 8))
+    from imggan_generate.api import explore, interpolate
+
+    walk = interpolate(model, 3, 11, steps=10)
+    render.write_png(results / "generate_faces_walk.png", render.grid(render.zoom(walk, 3), len(walk)))
+    render.write_animation(results / "generate_faces_walk.gif", render.zoom(walk, 3))
+    found = explore(model, components=5, columns=7, seed=0)
+    rows["explore_explained_variance"] = [round(float(v), 4) for v in found.explained]
+    flat = found.images.reshape(-1, *found.images.shape[2:])
+    render.write_png(results / "generate_faces_explore.png", render.grid(render.zoom(flat, 3), 7))
+    report = audit(model, "skimage:lfw:train", count=2000, seed=0, out=results / "generate_faces_audit")
+    rows["audit"] = {k: report[k] for k in ("samples", "train_images", "pixels", "features", "copies", "flagged")}
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--digits", default="digits")
+    parser.add_argument("--faces", default="faces")
+    parser.add_argument("--faces-noaug", default=None, help="the no-augmentation run's generator.safetensors")
+    parser.add_argument("--only", choices=["digits", "faces"], default=None)
+    parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--update-cards", action="store_true", help="write the figures into the shipped cards")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    args.results.mkdir(parents=True, exist_ok=True)
+    out: dict = {"machine": machine(), "torch": torch.__version__, "threads": 1}
+    if args.only in (None, "digits"):
+        out["digits"] = digits_rows(args.digits, args.results)
+    if args.only in (None, "faces"):
+        out["faces"] = faces_rows(args.faces, args.faces_noaug, args.results)
+    text = json.dumps(out, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    if args.update_cards:
+        from imggan.weights import atomic_write_bytes, read_card, resolve_model
+        from imggan_generate.api import _entries
+
+        for key, name in (("digits", args.digits), ("faces", args.faces)):
+            if key not in out:
+                continue
+            entry = resolve_model("generate", name, _entries())
+            card = read_card(entry.path)
+            card["benchmark"] = {"machine": out["machine"], "protocol": "benchmarks/generate.py", **out[key]}
+            atomic_write_bytes(
+                entry.path.with_suffix(".json"), (json.dumps(card, indent=2, sort_keys=True) + "\n").encode()
+            )
+
+
+if __name__ == "__main__":
+    main()

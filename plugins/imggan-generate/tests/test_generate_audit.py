@@ -1,0 +1,47 @@
+"""The memorisation audit flags copies and passes new images."""
+
+from pathlib import Path
+
+import numpy as np
+
+from imggan_generate.audit import audit_samples, nearest
+
+
+def _blobs(n: int, seed: int) -> np.ndarray:
+    """Distinct smooth random images (8x8 grey): a stand-in training set."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        small = rng.uniform(0, 255, (3, 3)).astype(np.float32)
+        out.append(cv2.resize(small, (8, 8), interpolation=cv2.INTER_CUBIC).clip(0, 255).astype(np.uint8)[..., None])
+    return np.stack(out)
+
+
+def test_nearest_skips_self_and_duplicates():
+    ref = np.array([[0.0, 0.0], [0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
+    dist, index = nearest(ref, ref, self_match=True)
+    assert np.isinf(dist[0]) or dist[0] == 5.0  # its only other neighbour at 0 is a duplicate
+    assert dist[2] == 5.0 and index[3] == 2
+
+
+def test_audit_flags_verbatim_copies(tmp_path: Path):
+    train = _blobs(200, 0)
+    labels = np.arange(200) % 4
+    copies = train[np.random.default_rng(1).integers(0, 200, 300)]
+    report = audit_samples(copies, train, labels, features=True, out=tmp_path / "a", pairs=8, zoom=2, feature_steps=30)
+    assert report["flagged"] and report["copies"] == 300
+    assert report["pixels"]["fraction_closer_than_closest_pair"] == 1.0
+    assert report["features"]["fraction_closer_than_closest_pair"] == 1.0
+    assert (tmp_path / "a" / "closest-pairs.png").is_file() and (tmp_path / "a" / "audit.json").is_file()
+
+
+def test_audit_passes_new_images_and_flags_a_few_copies():
+    train = _blobs(200, 0)
+    fresh = _blobs(300, 2)  # new draws of the same kind of image
+    report = audit_samples(fresh, train, features=False)
+    assert not report["flagged"]
+    assert report["pixels"]["sample_nn_median"] > report["pixels"]["train_closest_pair"]
+    mixed = np.concatenate([fresh, train[:3]])
+    assert audit_samples(mixed, train, features=False)["copies"] == 3

@@ -1,0 +1,98 @@
+"""``imggan generate`` and ``imggan audit`` from the command line."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from click.testing import CliRunner
+
+from imggan.cli import cli
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_generate_images_and_seed(tiny_model: Path, tmp_path: Path):
+    result = run("generate", "--model", str(tiny_model), "-n", "3", "--seed", "4", "-o", str(tmp_path / "a"))
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == ["seed-000004.png", "seed-000005.png", "seed-000006.png"]
+    again = run("generate", "--model", str(tiny_model), "-n", "1", "--seed", "5", "-o", str(tmp_path / "b.png"))
+    assert again.exit_code == 0, again.output
+    assert np.array_equal(cv2.imread(str(tmp_path / "a" / "seed-000005.png")), cv2.imread(str(tmp_path / "b.png")))
+
+
+def test_generate_grid_walk_explore(tiny_faces: Path, tmp_path: Path):
+    grid = run(
+        "generate", "--model", str(tiny_faces), "--grid", "-n", "6", "--columns", "3", "-o", str(tmp_path / "g.png")
+    )
+    assert grid.exit_code == 0, grid.output
+    assert cv2.imread(str(tmp_path / "g.png")).shape == (2 * 34 + 2, 3 * 34 + 2, 3)
+    walk = run(
+        "generate", "--model", str(tiny_faces), "--interpolate", "1,2", "--steps", "4", "-o", str(tmp_path / "w.png")
+    )
+    assert walk.exit_code == 0, walk.output
+    assert (tmp_path / "w.gif").stat().st_size > 0
+    frames = cv2.imreadanimation(str(tmp_path / "w.gif"))[1].frames
+    assert len(frames) == 6  # 4 forward, 2 back
+    explore = run(
+        "generate",
+        "--model",
+        str(tiny_faces),
+        "--explore",
+        "--components",
+        "3",
+        "--steps",
+        "5",
+        "-o",
+        str(tmp_path / "e.png"),
+    )
+    assert explore.exit_code == 0, explore.output
+    meta = json.loads((tmp_path / "e.json").read_text())
+    assert len(meta["stddevs"]) == 3 and meta["space"] == "features"
+    again = run("generate", "--model", str(tiny_faces), "--grid", "-o", str(tmp_path / "g.png"))
+    assert again.exit_code == 2 and "--overwrite" in again.output
+
+
+def test_generate_usage_errors(tiny_model: Path, tiny_faces: Path):
+    assert run("generate", "--model", str(tiny_model), "--grid", "--explore").exit_code == 2
+    bad = run("generate", "--model", str(tiny_model), "--interpolate", "1")
+    assert bad.exit_code == 2 and "two seeds" in bad.output
+    label = run("generate", "--model", str(tiny_faces), "--label", "1")
+    assert label.exit_code == 2 and "unconditional" in label.output
+    missing = run("generate", "--model", "no-such-model")
+    assert missing.exit_code == 2
+
+
+def test_listed_in_tasks_and_models():
+    tasks = json.loads(run("tasks", "--json").output)
+    assert "generate" in [t["name"] for t in tasks]
+
+
+def test_audit_command(tiny_faces: Path, tmp_path: Path):
+    data = tmp_path / "faces"
+    rng = np.random.default_rng(0)
+    for i in range(20):
+        data.mkdir(exist_ok=True)
+        cv2.imwrite(str(data / f"{i}.png"), rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
+    result = run(
+        "audit",
+        "--model",
+        str(tiny_faces),
+        "--data",
+        str(data),
+        "-n",
+        "50",
+        "-o",
+        str(tmp_path / "au"),
+        "--json",
+        "--feature-steps",
+        "20",
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["samples"] == 50 and report["train_images"] == 20
+    assert report["features"]["network"].startswith("autoencoder")
+    assert (tmp_path / "au" / "closest-pairs.png").is_file()

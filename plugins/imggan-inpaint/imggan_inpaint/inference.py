@@ -1,0 +1,85 @@
+"""Running the inpainting generator: loading it (through the core's checked model cache) and filling crops.
+
+Example:
+    >>> import numpy as np
+    >>> from imggan_inpaint.inference import inpaint_bgr, load_model
+    >>> image = np.full((40, 48, 3), 90, np.uint8); hole = np.zeros((40, 48), bool); hole[10:20, 10:30] = True
+    >>> out = inpaint_bgr(load_model(), image, hole)
+    >>> out.shape, bool((out[~hole] == image[~hole]).all())
+    ((40, 48, 3), True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from imggan_inpaint.fill import pyramid_fill
+from imggan_inpaint.models import ARCH_NAME, InpaintGenerator, build_generator
+from imggan_inpaint.regions import inpaint_by_windows
+
+
+def load_model(model: str | Path | None = None, device: str | torch.device = "cpu") -> InpaintGenerator:
+    """The generator ``model`` names (registered name, ``.safetensors`` path or run folder; default: the
+    shipped one), checked and cached by the core (:func:`imggan.modelcache.load_network`).
+
+    Raises:
+        ModelNotFoundError: the name or path does not resolve to usable weights (one line naming the file).
+    """
+    from imggan.modelcache import load_network
+
+    name = None if model is None else str(model)
+    return load_network("inpaint", name, build_generator, archs={ARCH_NAME}, device=device).net
+
+
+def _autocast(device: torch.device, dtype: np.dtype) -> contextlib.AbstractContextManager:
+    """bf16 autocast for 8-bit images where the hardware has fast bf16 (CUDA, CPUs with AVX512-BF16/AMX).
+
+    The network only adds a residual to the classical fill, so bf16 changes its output by well under one
+    8-bit level (measured max 3e-4) while making the CPU pass about a third faster. 16-bit images stay fp32.
+    """
+    if np.dtype(dtype) != np.uint8:
+        return contextlib.nullcontext()
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    if device.type == "cpu" and _cpu_has_fast_bf16():
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+@functools.cache
+def _cpu_has_fast_bf16() -> bool:
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def fill_window(generator: InpaintGenerator, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """Inpaint one HxWx3 BGR crop (uint8/uint16) with ``generator``; returns the same shape and dtype."""
+    from imggan.tensors import image_to_tensor, tensor_to_image
+
+    device = next(generator.parameters()).device
+    with torch.inference_mode():
+        x = image_to_tensor(image, device)
+        h = torch.from_numpy(np.ascontiguousarray(hole)).to(device=device, dtype=x.dtype)[None, None]
+        filled = pyramid_fill(x * (1 - h), h, iterations=generator.fill_iterations)
+        with _autocast(device, image.dtype):
+            residual = generator.residual(filled, h)
+        y = (filled + residual.float() * h).clamp(0, 1)
+    out = tensor_to_image(y, image.dtype)
+    out[~hole] = image[~hole]
+    return out
+
+
+def inpaint_bgr(
+    generator: InpaintGenerator, image: np.ndarray, hole: np.ndarray, max_side: int = 1024, margin: int = 32
+) -> np.ndarray:
+    """Inpaint an HxWx3 BGR image of any size through the crop strategy; only hole pixels change."""
+    return inpaint_by_windows(
+        image, hole, lambda crop, crop_hole: fill_window(generator, crop, crop_hole), max_side, margin
+    )
