@@ -75,6 +75,16 @@ def load_stylizer(ctx: RunContext) -> dict[str, Any]:
     return {"kind": "optimize", "style": _read_style(ctx.options.get("style"))}
 
 
+def check_stylizer(ctx: RunContext) -> None:
+    """Before any input is skipped: the model resolves, or the reference decodes (usage errors otherwise)."""
+    if ctx.model:
+        from imggan_style.inference import resolve_path
+
+        resolve_path(ctx.model)
+        return
+    _read_style(ctx.options.get("style"))
+
+
 def _rgb(item: Item) -> np.ndarray:
     from imggan.tensors import image_to_tensor
 
@@ -202,4 +212,5 @@ def stylize_task() -> Task:
         load=load_stylizer,
         process=process_stylize,
         options=stylize_options(),
+        check_model=check_stylizer,
     )
