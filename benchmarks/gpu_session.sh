@@ -63,7 +63,7 @@ say "gpu tests exit $? : $(tail -1 "$OUT/gpu_tests.log")"
 
 # 2. trainer throughput, eager (bf16 autocast on CUDA vs the fp32 reference loop)
 say "throughput"
-timeout 90 "$PY" benchmarks/train_throughput.py --device "$DEVICE" --steps 30 --warmup 5 >"$OUT/throughput.md" 2>&1
+timeout 240 "$PY" benchmarks/train_throughput.py --device "$DEVICE" --steps 30 --warmup 5 >"$OUT/throughput.md" 2>&1  # both sizes
 say "throughput exit $?"
 fi
 
