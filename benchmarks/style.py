@@ -15,7 +15,7 @@ contact sheet ``benchmarks/results/style_grid.png`` (rows: pairs; columns: conte
 matching, imggan default, trained style).
 
 Usage:
-    python benchmarks/style.py --threads 1 [--contents 2] [--best-pairs 1] [--trained swamp]
+    python benchmarks/style.py --threads 1 [--contents 2] [--best-pairs 1] [--trained swamp,mountains]
 """
 
 from __future__ import annotations
@@ -125,7 +125,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--contents", type=int, default=2, help="held-out photographs used (of 4)")
     parser.add_argument("--best-pairs", type=int, default=1, help="pairs also timed with --quality best")
-    parser.add_argument("--trained", default="swamp", help="a shipped style (or run folder) for the last column")
+    parser.add_argument(
+        "--trained", default="swamp,mountains", help="shipped styles (or run folders), comma-separated; the first "
+        "fills the grid's last column"
+    )  # fmt: skip
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "imggan" / "runs" / "style" / "bench")
     args = parser.parse_args()
     import torch
@@ -168,24 +171,28 @@ def main() -> None:
         print(json.dumps(best[-1]), flush=True)
     trained: dict = {}
     trained_outs: dict[str, np.ndarray] = {}
-    try:
-        outs, seconds, card = run_trained(args.trained, list(contents.values()))
+    for index, name in enumerate(n for n in args.trained.split(",") if n and n != "none"):
+        try:
+            outs, seconds, card = run_trained(name, list(contents.values()))
+        except Exception as exc:  # noqa: BLE001 - a trained column is optional
+            print(f"trained style {name!r} skipped: {exc}")
+            continue
         reference = at_area(read_rgb(Path(card["style"]))) if Path(str(card.get("style"))).is_file() else None
-        trained = {"model": args.trained, "cpu_seconds_per_512": seconds, "rows": []}
+        entry = {"cpu_seconds_per_512": seconds, "rows": []}
         for (cname, content), out in zip(contents.items(), outs, strict=True):
-            trained_outs[cname] = out
+            if index == 0:
+                trained_outs[cname] = out
             if reference is not None:
                 hist = match_histograms(content, reference, channel_axis=-1).astype(np.uint8)
-                trained["rows"].append({
+                entry["rows"].append({
                     "content": cname,
                     "swd_content": style_distance(content, reference),
                     "swd_hist": style_distance(hist, reference),
                     "swd_trained": style_distance(out, reference),
                     "ssim_trained": blurred_gray_ssim(out, content),
                 })  # fmt: skip
-        print(json.dumps(trained), flush=True)
-    except Exception as exc:  # noqa: BLE001 - the trained column is optional
-        print(f"trained style {args.trained!r} skipped: {exc}")
+        trained[name] = entry
+        print(json.dumps({name: entry}), flush=True)
     summary = {
         "machine": f"{os.cpu_count()}-core CPU, torch {torch.__version__}, {args.threads} thread(s)",
         "load_average": os.getloadavg(),

@@ -7,7 +7,7 @@ GPDM-like multi-scale patch distribution matching, starting from the content ima
    keep their size relative to the picture.
 2. Coarse to fine over ``len(preset.steps)`` levels (long side ``size / 2**k``): the coarsest level starts
    from the content with the reference's colour histogram (per channel); each finer level starts from the
-   previous result upsampled plus the content's own detail at that level.
+   previous result upsampled plus ``1 - strength`` times the content's own detail at that level.
 3. At each level Adam minimises, over the pixels,
    ``multi-scale patch SWD(x, style) + colour SWD(x, style) + content_weight * |blur(b(x)) - blur(b(h))|^2``
    where ``b`` is the brightness (mean of R, G, B), blurred with sigma 2 px, and ``h`` the content with the
@@ -202,7 +202,7 @@ def stylize_array(
         else:
             coarse = F.interpolate(c, size=x.shape[-2:], mode="area")
             detail = c - F.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=False)
-            x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False) + detail
+            x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False) + (1 - strength) * detail
         x = x.clamp(0, 1).detach().requires_grad_(True)
         # The content term's target: the content's blurred brightness after mapping its colours onto the
         # reference's histogram, a target the style term can agree with (the content's own brightness asks

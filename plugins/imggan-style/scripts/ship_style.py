@@ -50,7 +50,7 @@ def main() -> None:
         }
     )
     if args.bench is not None and args.bench.is_file():
-        card["benchmark"] = json.loads(args.bench.read_text()).get("trained", {})
+        card["benchmark"] = json.loads(args.bench.read_text()).get("trained", {}).get(args.name, {})
     save_weights(WEIGHTS / f"{args.name}.safetensors", tensors, card)
     print(WEIGHTS / f"{args.name}.safetensors")
 

@@ -1,0 +1,27 @@
+"""The shipped trained styles: registered from their cards, loadable by name, fast on any size."""
+
+import numpy as np
+
+from imggan_style.zoo import shipped_models
+
+
+def test_every_shipped_style_has_a_complete_card():
+    entries = shipped_models()
+    assert entries, "no shipped style found in imggan_style/weights"
+    for entry in entries:
+        card = entry.read_card()
+        assert entry.task == "stylize" and not entry.default
+        for key in ("name", "reference", "data_sources", "command", "steps", "seconds", "device", "arch"):
+            assert card.get(key), f"{entry.name}: card lacks {key}"
+
+
+def test_a_shipped_style_runs_by_name_at_the_input_size():
+    from imggan_style import stylize
+
+    name = shipped_models()[0].name
+    photo = np.random.default_rng(0).integers(0, 256, (45, 67, 3), dtype=np.uint8)
+    out = stylize(photo, model=name, device="cpu")
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - photo).mean() > 5
+    half = stylize(photo, model=name, device="cpu", strength=0.5)
+    assert np.abs(half.astype(int) - photo).mean() < np.abs(out.astype(int) - photo).mean()
