@@ -6,23 +6,34 @@
 #   .whl/  wheels of kornia and kornia_rs for the GPU machine's Python, e.g.
 #          pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux_2_17_x86_64 \
 #              -d .whl kornia==0.9.0 kornia_rs==0.2.0
-#          and .whl/site/ the *.dist-info folders of imggan, imggan-inpaint and imggan-enhance (pip wheel --no-deps
-#          the three, pip install --no-deps --target T, copy T/*.dist-info): their entry points. The code itself
-#          is imported from this checkout (weights included), so nothing is copied twice.
+#          and .whl/site/ the *.dist-info folders of imggan and of every head under plugins/ (pip wheel --no-deps
+#          each, pip install --no-deps --target T, copy T/*.dist-info): their entry points. The code itself
+#          is imported from this checkout (every plugins/*/ folder is on PYTHONPATH, weights included), so
+#          nothing is copied twice.
 #   .gpu/train/  the training images of `imggan data fetch`; lossless WebP copies (cv2.IMWRITE_WEBP_QUALITY 101)
 #          are pixel-identical and ~40 % smaller than the PNGs (the checkout travels with a size limit).
 # Environment: OUT (results), DEADLINE (seconds from start for everything, default 520), DEVICE (cuda),
 #   BATCH / CROP (training batch and crop side, default 32 / 128), PY (python3), RUNS (which runs, default
-#   "A B C"; D E F train the upscalers), PROBE (seconds, default 40), SKIP_CHECKS (set: train only), WHEELS.
+#   "A B C"; D E F train the upscalers, I the inpainter, G the generators), PROBE (seconds, default 40),
+#   SKIP_CHECKS (set: train only), WHEELS.
 # Each run's steps are set so that its cosine learning-rate schedule ends inside the deadline: all runs first
 # train PROBE seconds at once, their measured steps/s times the time left gives the step count.
 # Inpainting (RUNS="I"): fine-tunes the shipped inpainter (converted to the resize head first when its card says
 #   shuffle) with the default adversarial objective; its object-shaped holes come from .gpu/masks/train (copy
 #   ROOT/masks/train of `imggan data fetch` there). Choose its checkpoint afterwards on the CPU with
 #   benchmarks/inpaint_select.py (validation split), never on the benchmark's test split.
+# Generation (RUNS="G"): one run per model card in plugins/imggan-generate/imggan_generate/weights/*.json
+#   (G-digits, G-faces, ...), each the card's own `imggan train generate` command from scratch (its data,
+#   resolution, conditioning, architecture and optimiser settings as recorded; scikit-learn's digits and
+#   scikit-image's LFW subset ship inside those packages, which the GPU image has), with only the run's
+#   bookkeeping replaced (--out, --steps from the probe, --device, threads, logging, checkpoints: 8 of them,
+#   all packed, so that the checkpoint is chosen afterwards on the CPU on the validation split, as the cards'
+#   notes say, and shipped with plugins/imggan-generate/scripts/ship_model.py).
+# Style (RUNS="S"): reserved for the style head (plugins/imggan-style), not written yet.
 # Session 3 ran: DEADLINE=515 (A B C with the checks), then RUNS="D E F" SKIP_CHECKS=1 PROBE=25 DEADLINE=215.
 # A CPU rehearsal (WHEELS: a folder holding kornia's py3 wheel and site/):
 #   DEVICE=cpu BATCH=2 CROP=64 DEADLINE=150 PROBE=20 OUT=/tmp/o bash benchmarks/gpu_session.sh
+#   DEVICE=cpu RUNS=G SKIP_CHECKS=1 DEADLINE=120 PROBE=15 OUT=/tmp/o bash benchmarks/gpu_session.sh
 set -u
 START=$(date +%s)
 OUT=${OUT:-/tmp/imggan-gpu-out}
@@ -35,6 +46,7 @@ RUNS=${RUNS:-"A B C"}
 DATA=${DATA:-.gpu/train}
 WORK=${WORK:-/tmp/imggan-gpu-runs}
 WEIGHTS=plugins/imggan-enhance/imggan_enhance/weights
+GEN_WEIGHTS=plugins/imggan-generate/imggan_generate/weights
 export PYTHONUNBUFFERED=1
 mkdir -p "$OUT" "$WORK"
 LOG="$OUT/session.log"
@@ -45,7 +57,9 @@ WHEELS=${WHEELS:-$PWD/.whl}
 if [ -d "$WHEELS" ]; then
     "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$WHEELS"/*.whl \
         || { say "wheel install failed"; exit 1; }
-    export PYTHONPATH="/tmp/site:$WHEELS/site:$PWD:$PWD/plugins/imggan-inpaint:$PWD/plugins/imggan-enhance"
+    PYTHONPATH="/tmp/site:$WHEELS/site:$PWD"
+    for head in "$PWD"/plugins/*/; do PYTHONPATH="$PYTHONPATH:${head%/}"; done
+    export PYTHONPATH
 fi
 say "machine: $(nproc) CPUs; $(nvidia-smi -L 2>/dev/null | head -1)"
 "$PY" - >>"$LOG" 2>&1 <<'EOF'
@@ -81,6 +95,7 @@ run_args() {
     D) echo "upscale --init $WEIGHTS/upscale-x4.safetensors --set scale=4 --set crop=192 --set lr_g=2e-4 --set lr_warmup=200" ;;
     E) echo "upscale --init $WEIGHTS/upscale-x2.safetensors --set scale=2 --set lr_g=2e-4 --set lr_warmup=200" ;;
     I) echo "inpaint --init $INPAINT_INIT --set lr_g=1e-4 --set lr_d=2e-4 --set betas=[0.5,0.99] --set grad_clip=0.5 --set lr_warmup=100" ;;
+    G-*) cat "$WORK/$1.args" ;;  # written from the model card below
     F) echo "upscale --init $WEIGHTS/upscale-sharp-x4.safetensors --set scale=4 --set crop=192 --loss l1=1,adv=0.01,fm=1 --set lr_g=1e-4 --set lr_d=2e-4 --set betas=[0.5,0.99] --set lr_warmup=100" ;;
     esac
 }
@@ -90,8 +105,47 @@ train() {  # train NAME RUN_DIR STEPS SECONDS
     # shellcheck disable=SC2046
     local args
     args=$(run_args "$1")
-    timeout -s TERM "$4" "$PY" -m imggan train ${args%% *} "${common[@]}" ${args#* } --out "$2" --steps "$3" >"$2.log" 2>&1
+    local base=("${common[@]}")
+    case $1 in G-*)  # the card's own settings; 8 checkpoints to choose from on the validation split
+        base=(--device "$DEVICE" --quiet --set tensorboard=false --set threads=4 --set log_every=20
+            --set sample_every=0 --set ckpt_every=$(($3 / 8 > 50 ? $3 / 8 : 50)) --set keep_last=8) ;;
+    esac
+    timeout -s TERM "$4" "$PY" -m imggan train ${args%% *} "${base[@]}" ${args#* } --out "$2" --steps "$3" >"$2.log" 2>&1
 }
+
+# G expands into one run per generation model card: its recorded command minus the run's bookkeeping
+case " $RUNS " in *" G "*)
+    gen_runs=""
+    for card in "$GEN_WEIGHTS"/*.json; do
+        name="G-$(basename "$card" .json)"
+        "$PY" - "$card" >"$WORK/$name.args" 2>>"$LOG" <<'EOF'
+import json, shlex, sys
+card = json.load(open(sys.argv[1]))
+words = shlex.split(card["command"])
+assert words[:3] == ["imggan", "train", "generate"] and card.get("task") == "generate", card.get("command")
+dropped_values = {"--out", "--steps", "--device", "--init"}  # the run's own (from scratch, steps from the probe)
+dropped_sets = {"threads", "tensorboard", "sample_every", "ckpt_every", "keep_last", "log_every", "progress", "device"}
+kept, i = [], 3
+while i < len(words):
+    word = words[i]
+    if word in dropped_values:
+        i += 2
+        continue
+    if word == "--set" and words[i + 1].split("=", 1)[0] in dropped_sets:
+        i += 2
+        continue
+    if word not in ("--quiet", "-q", "--resume"):
+        kept.append(word)
+    i += 1
+assert not any(" " in w for w in kept), kept  # the script splits the arguments on spaces
+print("generate", *kept)
+EOF
+        if [ -s "$WORK/$name.args" ]; then gen_runs="$gen_runs $name"; else say "skipped $card: no usable command"; fi
+    done
+    RUNS=$(echo " $RUNS " | sed "s/ G / $gen_runs /; s/^ *//; s/ *$//")
+    say "G runs:$gen_runs"
+    ;;
+esac
 
 INPAINT_INIT=${INPAINT_INIT:-$WORK/inpaint-init.safetensors}
 case " $RUNS " in *" I "*)
@@ -147,7 +201,9 @@ for path in Path(sys.argv[1]).glob("export/*.safetensors"):  # fp16 copies where
         save_file({k: v.half() for k, v in load_file(str(path)).items()}, str(path), metadata=meta)
 EOF
     tail -3 "$run/log.jsonl" >>"$LOG" 2>/dev/null
-    (cd "$WORK" && tar czf "$OUT/run-$name.tgz" "$name"/export/*.safetensors "$name"/export/*.json "$name"/log.jsonl "$name.log" 2>>"$LOG")
+    extra=()
+    case $name in G-*) extra=("$name"/checkpoints) ;; esac  # the checkpoint is chosen on the CPU afterwards
+    (cd "$WORK" && tar czf "$OUT/run-$name.tgz" "$name"/export/*.safetensors "$name"/export/*.json "$name"/log.jsonl "$name.log" "${extra[@]}" 2>>"$LOG")
     say "packed $name: $(ls -la "$OUT/run-$name.tgz" | awk '{print $5}') bytes"
 done
 
