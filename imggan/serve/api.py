@@ -252,7 +252,13 @@ async def _run_source(
             started = time.perf_counter()
             try:
                 image = make_image(
-                    task, source, options, device=state.device, model=model, max_pixels=state.config.max_pixels
+                    task,
+                    source,
+                    options,
+                    device=state.device,
+                    model=model,
+                    max_pixels=state.config.max_pixels,
+                    models=state.source_models,
                 )
             except ImgganError:
                 raise

@@ -59,26 +59,20 @@ def sources_of(registry: Any) -> dict[str, Source]:
     return {name: source for name, source in sources.items() if name in registry.tasks}
 
 
-class _Models:
-    """Loaded models of the sources, one per (task, model, device), loaded once even under concurrency."""
+class SourceModels:
+    """The loaded models of one server's sources, one per (task, model, device), each loaded once."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loaded: dict[tuple[str, str | None, str], Any] = {}
 
     def get(self, task: Task, model: str | None, device: str) -> Any:
+        """What ``task.load`` returns for ``model`` on ``device``, loaded on first use."""
         key = (task.name, model, device)
         with self._lock:
             if key not in self._loaded:
                 self._loaded[key] = task.load(RunContext(device=device, model=model, quiet=True))
             return self._loaded[key]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._loaded.clear()
-
-
-MODELS = _Models()
 
 
 def make_image(
@@ -89,14 +83,16 @@ def make_image(
     device: str,
     model: str | None,
     max_pixels: int | None = None,
+    models: SourceModels | None = None,
 ) -> np.ndarray:
-    """Load ``task``'s model (cached), check the image's size against ``max_pixels``, then make it.
+    """Load ``task``'s model (through ``models``, the server's cache), check the image's size against
+    ``max_pixels``, then make it.
 
     Raises:
         ImgganError: the source refused the options, or the image would exceed ``max_pixels`` (the
             message is for the user).
     """
-    loaded = MODELS.get(task, model, device)
+    loaded = (models or SourceModels()).get(task, model, device)
     if max_pixels is not None and source.size is not None:
         height, width = source.size(loaded, dict(options))
         if height * width > max_pixels:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 import imggan
 from imggan.plugins import Registry, new_plugin_manager
 from imggan.serve import ServeConfig, create_app
-from imggan.serve.sources import MODELS, Source
+from imggan.serve.sources import Source
 from imggan.task import Task
 
 
@@ -131,7 +131,7 @@ class Checkers:
 
 
 def test_a_plugin_source_is_served_without_server_changes() -> None:
-    MODELS.clear()
+    Checkers.loads = 0
     pm = new_plugin_manager(entry_points_to_load=[])
     pm.register(Checkers(), name="checkers")
     with TestClient(create_app(ServeConfig(device="cpu"), registry=Registry(pm))) as test_client:
