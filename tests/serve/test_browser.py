@@ -5,7 +5,8 @@ test opens the packaged astronaut photo, paints a stroke with pointer events, ru
 the page shows: the input's size, and different from the input only inside the painted stroke; then it
 downloads the result in the input's format. A screenshot is kept as an artefact (``IMGGAN_SERVE_SCREENSHOT=path``
 saves another copy, which is how docs/serve-screenshot.png is made). The second opens a large photo, chains a
-plugin's task on the inpainted result and undoes that step.
+plugin's task on the inpainted result and undoes that step. The third runs a task that takes no input image
+(``generate``) with no image opened, upscales its result and undoes that step.
 
 Nothing is downloaded: the browser and driver are the system's (``apt-get install -y chromium
 chromium-driver``), Selenium Manager is never started. When they are missing or the browser cannot start,
@@ -249,7 +250,7 @@ def test_a_large_photo_a_plugin_task_and_the_history(live_server, browser, photo
     assert np.array_equal(back, filled)
 
 
-def test_generate_without_an_image_then_upscale_the_result(live_server, browser) -> None:
+def test_generate_without_an_image_then_upscale_the_result(live_server, browser, tmp_path) -> None:
     """A task listed with no inputs runs with no image opened; its result is the start of a new history."""
     import urllib.request
 
@@ -283,5 +284,8 @@ def test_generate_without_an_image_then_upscale_the_result(live_server, browser)
     bigger = _blob(driver, driver.find_element(By.ID, "img-current").get_attribute("src"))
     assert bigger.shape[:2] == (2 * grid.shape[0], 2 * grid.shape[1])
     assert len(driver.find_elements(By.CSS_SELECTOR, "#history li")) == 2
+    shot = tmp_path / "serve-generate.png"
+    driver.save_screenshot(str(shot))
+    print(f"screenshot: {shot}")
     driver.find_element(By.ID, "history-undo").click()
     assert len(driver.find_elements(By.CSS_SELECTOR, "#history li")) == 1
