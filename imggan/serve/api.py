@@ -244,7 +244,7 @@ async def _run_source(
         model = check_model(task, fields.get("model"), list(state.registry.models))
         quality = _jpeg_quality(fields)
         suffix = output_suffix(fields.get("format", "keep"), ImageInfo(format=".png"))
-    except (OptionError, ImgganError) as exc:
+    except ImgganError as exc:  # an option, model or format the request may not have
         raise HTTPException(400, str(exc)) from exc
 
     def work() -> tuple[Encoded, float]:
