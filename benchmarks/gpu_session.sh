@@ -16,6 +16,10 @@
 #   "A B C"; D E F train the upscalers), PROBE (seconds, default 40), SKIP_CHECKS (set: train only), WHEELS.
 # Each run's steps are set so that its cosine learning-rate schedule ends inside the deadline: all runs first
 # train PROBE seconds at once, their measured steps/s times the time left gives the step count.
+# Inpainting (RUNS="I"): fine-tunes the shipped inpainter (converted to the resize head first when its card says
+#   shuffle) with the default adversarial objective; its object-shaped holes come from .gpu/masks/train (copy
+#   ROOT/masks/train of `imggan data fetch` there). Choose its checkpoint afterwards on the CPU with
+#   benchmarks/inpaint_select.py (validation split), never on the benchmark's test split.
 # Session 3 ran: DEADLINE=515 (A B C with the checks), then RUNS="D E F" SKIP_CHECKS=1 PROBE=25 DEADLINE=215.
 # A CPU rehearsal (WHEELS: a folder holding kornia's py3 wheel and site/):
 #   DEVICE=cpu BATCH=2 CROP=64 DEADLINE=150 PROBE=20 OUT=/tmp/o bash benchmarks/gpu_session.sh
@@ -76,6 +80,7 @@ run_args() {
     C) echo "denoise --init $WEIGHTS/denoise.safetensors --set degradation=jpeg --set jpeg_quality=[10,70] --set lr_g=2e-4 --set lr_warmup=200" ;;
     D) echo "upscale --init $WEIGHTS/upscale-x4.safetensors --set scale=4 --set crop=192 --set lr_g=2e-4 --set lr_warmup=200" ;;
     E) echo "upscale --init $WEIGHTS/upscale-x2.safetensors --set scale=2 --set lr_g=2e-4 --set lr_warmup=200" ;;
+    I) echo "inpaint --init $INPAINT_INIT --set lr_g=1e-4 --set lr_d=2e-4 --set betas=[0.5,0.99] --set grad_clip=0.5 --set lr_warmup=100" ;;
     F) echo "upscale --init $WEIGHTS/upscale-sharp-x4.safetensors --set scale=4 --set crop=192 --loss l1=1,adv=0.01,fm=1 --set lr_g=1e-4 --set lr_d=2e-4 --set betas=[0.5,0.99] --set lr_warmup=100" ;;
     esac
 }
@@ -87,6 +92,23 @@ train() {  # train NAME RUN_DIR STEPS SECONDS
     args=$(run_args "$1")
     timeout -s TERM "$4" "$PY" -m imggan train ${args%% *} "${common[@]}" ${args#* } --out "$2" --steps "$3" >"$2.log" 2>&1
 }
+
+INPAINT_INIT=${INPAINT_INIT:-$WORK/inpaint-init.safetensors}
+case " $RUNS " in *" I "*)
+    "$PY" - "$INPAINT_INIT" >>"$LOG" 2>&1 <<'EOF'
+import sys
+from imggan.weights import load_weights, save_weights
+from imggan_inpaint.models import build_generator, shuffle_to_resize
+tensors, card = load_weights("plugins/imggan-inpaint/imggan_inpaint/weights/inpaint-small.safetensors")
+if card["arch"].get("upsample", "shuffle") == "shuffle":  # the older head paints a 2-px grid: average it away
+    tensors, card["arch"]["upsample"] = shuffle_to_resize(tensors), "resize"
+generator = build_generator(card["arch"])
+generator.load_state_dict(tensors)
+save_weights(sys.argv[1], generator.state_dict(), card)
+print("inpaint init:", sys.argv[1], card["arch"])
+EOF
+    ;;
+esac
 
 PROBE=${PROBE:-40}  # seconds of all runs at once, to measure their steps/s
 say "probe ($PROBE s, all runs at once)"

@@ -1,6 +1,7 @@
 """The founding article's MLP GAN, in torch, trained correctly through imggan's trainer.
 
-The article (../shared/GAN-article.zh.md, section 4) trains an MLP GAN on MNIST with TensorFlow. Its loop has
+The founding GAN article the project started from (a TensorFlow tutorial, not part of this repo; its
+section 4) trains an MLP GAN on MNIST with TensorFlow. Its loop has
 two bugs, reproduced here by ``--article-loop``:
 
 * the "generator" step is ``discriminator.train_on_batch(noise, ones)``: it fits D to classify *noise* as

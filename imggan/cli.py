@@ -19,6 +19,8 @@ import click
 from imggan import __version__
 from imggan.errors import ImgganError
 
+DEVICE_HELP = "auto|cpu|cuda[:N]|mps (auto: a CUDA GPU, else Apple's MPS, else the CPU)."  # = imggan.device's
+
 COMMON_HELP = """
 \b
 INPUT is a file, a folder or a glob (quote globs: 'photos/*.jpg'). Results go to -o (a folder; a file
@@ -43,10 +45,10 @@ def _common_options() -> list[click.Parameter]:
         ),
         click.Option(
             ["--model"],
-            metavar="NAME|PATH",
-            help="Registered model name or a .safetensors file (see `imggan models`).",
+            metavar="NAME|PATH|RUN",
+            help="A registered model (`imggan models`), a .safetensors file, or a training run folder (its export/).",
         ),
-        click.Option(["--device"], default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps."),
+        click.Option(["--device"], default="auto", show_default=True, help=DEVICE_HELP),
         click.Option(
             ["--batch-size"],
             type=click.IntRange(1),
@@ -200,7 +202,7 @@ def cli() -> None:
       imggan run photos/ --steps 'resize:0.5;clahe' -o out/
       imggan train inpaint --data ~/.cache/imggan/data/train --out runs/inpaint --steps 20000
 
-    Every task takes --device auto|cpu|cuda[:i]; `imggan tasks`, `imggan models` and `imggan plugins`
+    Every task takes --device auto|cpu|cuda[:N]|mps; `imggan tasks`, `imggan models` and `imggan plugins`
     show what is installed.
     """
 
@@ -226,6 +228,8 @@ def plugins(as_json: bool) -> None:
             click.echo(f"{row['name']} ({where}): FAILED TO LOAD: {row['error']}")
         else:
             click.echo(f"{row['name']} ({where}): {', '.join(row['hooks']) or 'no hooks'}")
+            for warning in row.get("warnings", []):
+                click.echo(f"  warning: {warning}")
 
 
 @cli.command()
@@ -307,11 +311,15 @@ def _model_size(path: Path) -> str:
 
 @cli.command()
 def stages() -> None:
-    """List the pipeline stages usable in `imggan run --steps`."""
+    """List the pipeline stages usable in `imggan run --steps` (every task is a step too)."""
     from imggan.plugins import get_registry
 
-    for stage in get_registry().stages.values():
+    registry = get_registry()
+    for stage in registry.stages.values():
         click.echo(f"{stage.name:<14} {stage.help}")
+    steps = sorted(name for name, task in registry.tasks.items() if name != "run" and task.takes_images)
+    if steps:
+        click.echo(f"\nTasks usable as steps (their options by name, model=NAME|PATH): {', '.join(steps)}")
 
 
 @cli.group()
@@ -333,7 +341,7 @@ def data() -> None:
 def data_fetch(root: Path | None, no_plasma: bool, no_packages: bool) -> None:
     """Write the training images (scikit-image, scikit-learn, matplotlib, Debian wallpapers, photo and
     texture packages) to ROOT/train, four held-out photographs to ROOT/heldout, package-held-out benchmark
-    images to ROOT/test and object silhouettes to ROOT/masks (see DATA.md)."""
+    images to ROOT/test and object silhouettes to ROOT/masks (see docs/data.md)."""
     from imggan.data.sources import DEFAULT_ROOT, fetch
 
     root = root or DEFAULT_ROOT

@@ -1,4 +1,4 @@
-"""Device and precision choice: ``--device auto|cpu|cuda[:i]|mps`` and the autocast dtype that suits it.
+"""Device and precision choice: ``--device auto|cpu|cuda[:N]|mps`` and the autocast dtype that suits it.
 
 Example:
     >>> from imggan.device import resolve_device, autocast_dtype
@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 
 from imggan.errors import ImgganError
+
+DEVICE_CHOICES = "auto|cpu|cuda[:N]|mps"  # the one spelling of --device's values, everywhere
 
 
 def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
@@ -35,7 +37,7 @@ def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
     try:
         device = torch.device(spec)
     except RuntimeError as exc:
-        raise ImgganError(f"--device {spec!r} is not a device (use auto, cpu, cuda, cuda:N or mps)") from exc
+        raise ImgganError(f"--device {spec!r} is not a device (use {DEVICE_CHOICES})") from exc
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise ImgganError(f"--device {spec}: CUDA is not available on this machine (try --device cpu)")

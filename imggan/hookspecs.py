@@ -40,7 +40,8 @@ def register_tasks(register: Callable[[Task], None]) -> None:
     """Register tasks; each becomes a command ``imggan <task.name>`` with the common options.
 
     Call ``register(task)`` once per :class:`imggan.task.Task`. A task name already taken by another
-    plugin is reported and the second one ignored.
+    plugin is reported, naming both plugins, and the second one ignored. Every task is also a step of
+    ``imggan run --steps`` (its options by name, ``model=`` for its model).
     """
 
 
@@ -49,7 +50,8 @@ def register_models(register: Callable[[ModelEntry], None]) -> None:
     """Register named weights (:class:`imggan.weights.ModelEntry`) usable as ``--model NAME``.
 
     Mark one entry per task ``default=True``: it is used when ``--model`` is not given. Listed by
-    ``imggan models``.
+    ``imggan models``. :func:`imggan.weights.entries_from_cards` builds entries from a folder of model cards
+    without importing torch (card schema: :mod:`imggan.cards`).
     """
 
 
@@ -60,7 +62,11 @@ def register_commands(cli: click.Group) -> None:
 
 @hookspec
 def register_stages(register: Callable[[Stage], None]) -> None:
-    """Register pipeline stages (:class:`imggan.stages.Stage`) that ``imggan run --steps`` can chain."""
+    """Register pipeline stages (:class:`imggan.stages.Stage`) that ``imggan run --steps`` can chain.
+
+    Step parameters arrive as keyword arguments; a bare value (``name:0.5``) arrives as ``value=0.5``. A stage
+    may not take a task's name (tasks are steps too): such a stage is reported, naming both plugins, and ignored.
+    """
 
 
 @hookspec

@@ -330,6 +330,7 @@ def plugin_info(pm: pluggy.PluginManager) -> list[dict[str, Any]]:
                 "hooks": hooks,
                 "builtin": name.startswith("imggan.builtin."),
                 "error": None,
+                "warnings": [w for w in getattr(pm, "warnings", []) if w.startswith(f"plugin {name!r}:")],
             }
         )
     for failure in getattr(pm, "failures", []):

@@ -1,6 +1,6 @@
 """Debian packages of photographs and textures: download, unpack, and sort their images into splits.
 
-Each package was checked with ``dpkg -c`` and its ``usr/share/doc/<pkg>/copyright`` (see DATA.md in the docs
+Each package was checked with ``dpkg -c`` and its ``usr/share/doc/<pkg>/copyright`` (see docs/data.md
 and :data:`PACKAGES`). Whole packages or whole sequences are held out, so the benchmark never sees a photo
 from a source the models were trained or tuned on:
 

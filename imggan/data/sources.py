@@ -1,4 +1,4 @@
-"""Gather the images imggan may train on (see DATA.md) into a cache folder outside the repository.
+"""Gather the images imggan may train on (see docs/data.md) into a cache folder outside the repository.
 
 Everything comes out of packages: scikit-image's bundled images, scikit-learn's sample images,
 matplotlib's sample portrait (when installed) and the photographs of Debian's

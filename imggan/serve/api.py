@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 
 from imggan import __version__
 from imggan.errors import ImageTooLargeError, ImgganError, ModelLoadError
+from imggan.serve.guards import BodyTooLarge
 from imggan.serve.limits import BusyError
 from imggan.serve.runner import (
     OUTPUT_FORMATS,
@@ -33,6 +34,7 @@ from imggan.serve.runner import (
     safe_name,
 )
 from imggan.serve.schema import OptionError, model_schema, parse_options, task_schema
+from imggan.serve.steps import check_steps
 
 RESERVED_FIELDS = ("image", "model", "format", "jpeg_quality")
 
@@ -111,6 +113,8 @@ async def _read_form(request: Request) -> tuple[dict[str, tuple[bytes, str]], di
         raise HTTPException(400, "send multipart/form-data with an `image` file field")
     try:
         form = await request.form(max_files=16, max_fields=64)
+    except BodyTooLarge:
+        raise
     except Exception as exc:  # malformed multipart
         raise HTTPException(400, f"could not read the form: {exc}") from exc
     files: dict[str, tuple[bytes, str]] = {}
@@ -166,6 +170,41 @@ def _jpeg_quality(fields: dict[str, str]) -> int:
     return quality
 
 
+async def _run_form(state: Any, task: Any, files: dict, fields: dict[str, str]) -> tuple[str, Any, float]:
+    """Check a run's form, then decode, wait for the device, run and encode (off the event loop).
+
+    Returns the image's client name, the encoded result and the model's seconds.
+    """
+    if "image" not in files:
+        raise HTTPException(400, "no `image` file in the form")
+    image_bytes, name = files.pop("image")
+    try:
+        options = parse_options(task, {k: v for k, v in fields.items() if k not in RESERVED_FIELDS})
+        model = check_model(task, fields.get("model"), list(state.registry.models))
+        if task.name == "run" and options.get("steps"):  # the built-in chain: its steps may not name files
+            check_steps(str(options["steps"]), state.registry)
+        quality = _jpeg_quality(fields)
+    except OptionError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    max_pixels = state.config.max_pixels
+
+    def work() -> tuple[Any, float]:
+        image, info = decode_upload(image_bytes, name, max_pixels)
+        suffix = output_suffix(fields.get("format", "keep"), info)
+        sides = decode_sides(task, files, image.shape[:2], max_pixels)
+        with state.gate.running():
+            started = time.perf_counter()
+            result = run_upload(task, image, sides, options, device=state.device, model=model, tile=state.config.tile)
+            seconds = time.perf_counter() - started
+        return encode_result(result, suffix, quality), seconds
+
+    try:
+        encoded, seconds = await run_in_threadpool(work)
+    except (ImgganError, TaskFailure) as exc:
+        raise _http_error(exc) from exc
+    return name, encoded, seconds
+
+
 @router.post(
     "/run/{task_name}",
     summary="Run a task on an uploaded image; the response body is the result image",
@@ -189,37 +228,12 @@ async def run(task_name: str, request: Request) -> Response:
     """
     state = _state(request)
     task = _task(request, task_name)
-    files, fields = await _read_form(request)
-    if "image" not in files:
-        raise HTTPException(400, "no `image` file in the form")
-    image_bytes, name = files.pop("image")
     try:
-        options = parse_options(task, {k: v for k, v in fields.items() if k not in RESERVED_FIELDS})
-        model = check_model(task, fields.get("model"), list(state.registry.models))
-        quality = _jpeg_quality(fields)
-    except OptionError as exc:
-        raise HTTPException(400, str(exc)) from exc
-    max_pixels = state.config.max_pixels
-
-    def work() -> tuple[Any, float]:
-        with state.gate.place():
-            image, info = decode_upload(image_bytes, name, max_pixels)
-            suffix = output_suffix(fields.get("format", "keep"), info)
-            sides = decode_sides(task, files, image.shape[:2], max_pixels)
-            with state.gate.running():
-                started = time.perf_counter()
-                result = run_upload(
-                    task, image, sides, options, device=state.device, model=model, tile=state.config.tile
-                )
-                seconds = time.perf_counter() - started
-            return encode_result(result, suffix, quality), seconds
-
-    try:
-        encoded, seconds = await run_in_threadpool(work)
+        with state.gate.place():  # a place in the queue first: a crowd is turned away before its bodies are read
+            files, fields = await _read_form(request)
+            name, encoded, seconds = await _run_form(state, task, files, fields)
     except BusyError as exc:
         raise _busy(exc) from exc
-    except (ImgganError, TaskFailure) as exc:
-        raise _http_error(exc) from exc
     return _image_response(encoded, name, seconds)
 
 
@@ -249,20 +263,20 @@ async def run(task_name: str, request: Request) -> Response:
 async def convert(request: Request) -> Response:
     """Decode ``image`` and encode it as ``format`` (16-bit and alpha kept where the format can hold them)."""
     state = _state(request)
-    files, fields = await _read_form(request)
-    if "image" not in files:
-        raise HTTPException(400, "no `image` file in the form")
-    image_bytes, name = files["image"]
-
-    def work() -> Any:
-        with state.gate.place():
-            image, info = decode_upload(image_bytes, name, state.config.max_pixels)
-            fmt = fields.get("format") or "keep"
-            return encode_result(image, output_suffix(fmt, info), _jpeg_quality(fields))
-
     started = time.perf_counter()
     try:
-        encoded = await run_in_threadpool(work)
+        with state.gate.place():
+            files, fields = await _read_form(request)
+            if "image" not in files:
+                raise HTTPException(400, "no `image` file in the form")
+            image_bytes, name = files["image"]
+
+            def work() -> Any:
+                image, info = decode_upload(image_bytes, name, state.config.max_pixels)
+                fmt = fields.get("format") or "keep"
+                return encode_result(image, output_suffix(fmt, info), _jpeg_quality(fields))
+
+            encoded = await run_in_threadpool(work)
     except BusyError as exc:
         raise _busy(exc) from exc
     except ImgganError as exc:

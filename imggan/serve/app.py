@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 
 from imggan import __version__
 from imggan.serve.api import router
-from imggan.serve.guards import BodyLimit, LocalOnly
+from imggan.serve.guards import BodyLimit, BodyTooLarge, LocalOnly
 from imggan.serve.limits import InferenceGate, ServeConfig
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -63,6 +63,10 @@ def create_app(config: ServeConfig | None = None, registry: Any = None) -> FastA
         gate=InferenceGate(queue=config.queue),
     )
     app.include_router(router)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=413)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # never a traceback to a client

@@ -42,8 +42,10 @@ def _check_port(host: str, port: int) -> None:
 
 @click.command("serve", help=HELP, short_help="Local web page to paint a mask and run any task, plus an HTTP API.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0 = every interface).")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="TCP port.")
+@click.option(
+    "--device", default="auto", show_default=True, help="auto|cpu|cuda[:N]|mps (auto: a CUDA GPU, else MPS, else CPU)."
+)
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in the default web browser.")
 @click.option(
     "--max-upload-mb",

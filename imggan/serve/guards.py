@@ -34,54 +34,48 @@ def host_name(value: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
-class BodyLimit:
-    """ASGI middleware: a request body over ``max_bytes`` gets 413 before the app (or any decoder) sees it.
+class BodyTooLarge(Exception):
+    """Raised from ``receive`` when a body without a (truthful) ``Content-Length`` passes the limit; the app
+    answers it with 413 (see :func:`imggan.serve.app.create_app`)."""
 
-    A declared ``Content-Length`` over the limit is refused without reading the body; otherwise the body is
-    read up to the limit (a client may lie or stream it chunked) and handed on to the app.
+
+def _limit_message(size: str, max_bytes: int) -> str:
+    return f"upload of {size} exceeds the limit of {max_bytes / 2**20:.3g} MB (imggan serve --max-upload-mb)"
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``max_bytes`` is refused with 413 before anything decodes it.
+
+    A declared ``Content-Length`` over the limit is refused at once, without reading the body. A body that
+    is streamed (chunked) or longer than declared is counted as the app reads it, and reading stops with
+    :class:`BodyTooLarge` at the limit. Nothing is buffered here: the app reads the body only once it has a
+    place in the queue, so a crowd of uploads is turned away (503) without being read.
     """
 
     def __init__(self, app: Any, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def _refuse(self, send: Any, size: str) -> None:
-        limit = f"{self.max_bytes / 2**20:.3g} MB"
-        await _refuse(send, 413, f"upload of {size} exceeds the limit of {limit} (imggan serve --max-upload-mb)")
-
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send, f"{int(declared) / 2**20:.3g} MB")
+            await _refuse(send, 413, _limit_message(f"{int(declared) / 2**20:.3g} MB", self.max_bytes))
             return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
+        received = 0
+
+        async def counted() -> dict:
+            nonlocal received
             message = await receive()
-            if message["type"] != "http.request":
-                chunks = []
-                break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.max_bytes:
-                await self._refuse(send, f"more than {self.max_bytes / 2**20:.3g} MB")
-                return
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        sent = False
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(_limit_message(f"more than {self.max_bytes / 2**20:.3g} MB", self.max_bytes))
+            return message
 
-        async def replay() -> dict:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, counted, send)
 
 
 class LocalOnly:

@@ -34,7 +34,7 @@ class ServeConfig:
     """Settings of one server.
 
     Attributes:
-        device: ``auto``, ``cpu``, ``cuda[:i]`` or ``mps``; every task runs there.
+        device: ``auto|cpu|cuda[:N]|mps``; every task runs there.
         max_upload_bytes: a request body larger than this is refused with 413 before it is decoded.
         max_pixels: an image whose header announces more pixels is refused with 413 before decoding.
         queue: requests allowed to wait while one runs; more get 503.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+import cv2
 import numpy as np
 
 from imggan.errors import ImageReadError, ImgganError
@@ -61,7 +62,10 @@ def decode_upload(data: bytes, name: str, max_pixels: int | None) -> tuple[np.nd
     """Decode an uploaded image (pixel limit checked from the header first; see :func:`imggan.io.decode_image`)."""
     if not data:
         raise ImageReadError(f"{name}: empty upload (0 bytes)")
-    return decode_image(data, name, max_pixels=max_pixels)
+    try:
+        return decode_image(data, name, max_pixels=max_pixels)
+    except cv2.error as exc:  # a malformed file that OpenCV's decoder rejects by raising
+        raise ImageReadError(f"{name}: not a readable image ({exc.err or 'OpenCV could not decode it'})") from exc
 
 
 def output_suffix(fmt: str, info: ImageInfo) -> str:

@@ -26,7 +26,7 @@ Examples:
   imggan train toy2d --out runs/toy --steps 2000
   imggan train digits --out runs/digits --set gan_loss=hinge --set ema_beta=0.99
   imggan train denoise --list-config                             # every key: type, default, help
-  imggan train denoise --data DIR --out runs/ft --init denoise --steps 500   # fine-tune a shipped model
+  imggan train denoise --data DIR --out runs/ft --init default --steps 500   # fine-tune a shipped model
   imggan train TASK --data DIR --out runs/x --loss adv=1,l1=10 --set augment='["color","translation"]'
   imggan train TASK --data DIR --out runs/x --resume          # continue after a stop or a crash
   torchrun --nproc_per_node 2 -m imggan train TASK --data DIR --out runs/x
@@ -50,7 +50,7 @@ def _common_params() -> list[click.Parameter]:
             ["--set", "sets"],
             multiple=True,
             metavar="KEY=VALUE",
-            help="Any config key (value read as TOML), e.g. --set gan_loss=hinge.",
+            help="Any config key (value read as TOML), e.g. --set gan_loss=hinge; --list-config lists them.",
         ),
         click.Option(["--resume"], is_flag=True, help="Continue from the run's newest checkpoint."),
         click.Option(
@@ -59,7 +59,7 @@ def _common_params() -> list[click.Parameter]:
             help="Fine-tune: start G from a registered model of this task or a .safetensors file; the "
             "architecture comes from its card, the recipe's fine-tune defaults apply (see --list-config).",
         ),
-        click.Option(["--device"], help="auto, cpu, cuda or cuda:N."),
+        click.Option(["--device"], help="auto|cpu|cuda[:N]|mps (default auto: a CUDA GPU, else MPS, else CPU)."),
         click.Option(["--seed"], type=int, help="Random seed."),
         click.Option(["--dry-run"], is_flag=True, help="Build, run two steps, print a summary; write nothing."),
         click.Option(
@@ -114,7 +114,7 @@ def make_recipe_command(recipe: Any) -> click.Command:
         params=common + own,
         callback=callback,
         help=recipe.help + "\n" + EPILOG,
-        short_help=recipe.help.split("\n")[0][:80],
+        short_help=recipe.help.strip().split("\n")[0],  # whole: click wraps it in the listing, never cuts it
     )
 
 

@@ -48,7 +48,7 @@ TRAINER_FIELDS: list[ConfigField] = [
     F("lr_min_factor", "the schedule ends at base lr * this at step `steps`", float, 0.0),
     F("weight_decay", "Adam weight decay", float, 0.0),
     F("seed", "random seed (networks, data, noise)", int, 0),
-    F("device", "auto | cpu | cuda | cuda:N", str, "auto"),
+    F("device", "auto|cpu|cuda[:N]|mps", str, "auto"),
     F("gan_loss", "minimax | nonsaturating | hinge | lsgan | wgan-gp", str, "nonsaturating"),
     F("gp_weight", "WGAN-GP penalty weight", float, 10.0),
     F("r1_gamma", "R1 weight gamma (penalty gamma/2 * |grad D(real)|^2); 0 = off", float, 0.0),

@@ -1,10 +1,10 @@
 """The ``digits`` recipe: the founding article's MLP GAN, trained correctly, on scikit-learn's 8x8 digits.
 
-The article (GAN-article.zh.md, section 4) builds a 4-layer MLP generator (ReLU, sigmoid output) and a
-3-layer MLP discriminator for MNIST in TensorFlow, but its training loop has two bugs: the "generator" update
-is ``discriminator.train_on_batch(noise, ones)`` -- it fits *D* to random noise and never touches G -- and
-every step reuses the same first ``batch_size`` images. Here the same networks (sized for 64 pixels) play
-the game through :mod:`imggan.train.trainer`: D learns on fresh random batches of real digits against G's
+The founding article (a GAN tutorial, not in this repo; its section 4) builds a 4-layer MLP generator (ReLU,
+sigmoid output) and a 3-layer MLP discriminator for MNIST in TensorFlow, but its training loop has two bugs: the
+"generator" update is ``discriminator.train_on_batch(noise, ones)`` -- it fits *D* to random noise and never
+touches G -- and every step reuses the same first ``batch_size`` images. Here the same networks (sized for 64
+pixels) play the game through :mod:`imggan.train.trainer`: D learns on fresh random batches of real digits against G's
 samples, and G is updated through D's frozen weights with the non-saturating loss.
 
 ``load_digits`` ships with scikit-learn (1797 images, 0..16 grey levels, scaled here to [0, 1]); nothing is

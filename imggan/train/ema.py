@@ -39,7 +39,7 @@ def ema_beta(step: int, beta: float, rampup: float) -> float:
 
 @torch.no_grad()
 def update_ema(ema: nn.Module, module: nn.Module, beta: float) -> None:
-    """``ema <- beta * ema + (1 - beta) * module`` for parameters; buffers are copied."""
+    """``ema <- beta * ema + (1 - beta) * module`` for parameters; buffers are copied (one foreach op each)."""
     ema_params = list(ema.parameters())
     params = [p.detach() for p in module.parameters()]
     if ema_params:
@@ -47,5 +47,6 @@ def update_ema(ema: nn.Module, module: nn.Module, beta: float) -> None:
             torch._foreach_copy_(ema_params, params)
         else:
             torch._foreach_lerp_(ema_params, params, 1.0 - beta)
-    for ema_buf, buf in zip(ema.buffers(), module.buffers(), strict=True):
-        ema_buf.copy_(buf)
+    ema_bufs = list(ema.buffers())
+    if ema_bufs:
+        torch._foreach_copy_(ema_bufs, [b.detach() for b in module.buffers()])

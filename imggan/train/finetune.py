@@ -76,7 +76,7 @@ def arch_overrides(card: dict[str, Any], schema: Schema) -> dict[str, Any]:
         out["arch"] = dict(arch)
     for key, value in arch.items():
         f = schema.fields.get(key)
-        if key in ARCH_SKIP or f is None or f.owner == "trainer" or key == "arch":
+        if key in ARCH_SKIP or f is None or f.owner == "trainer" or (key == "arch" and "arch" in out):
             continue
         out[key] = schema.check_item(key, value, f"--init card arch.{key}")
     return out

@@ -67,7 +67,7 @@ class DivergenceGuard:
 
     KEY = "g/total"
 
-    def __init__(self, growth: float, floor: float = 1e-3) -> None:
+    def __init__(self, growth: float, floor: float = 1e-2) -> None:
         self.growth = float(growth)
         self.floor = floor
 
@@ -76,10 +76,7 @@ class DivergenceGuard:
         if self.growth <= 0 or not first or self.KEY not in means or self.KEY not in first:
             return None
         now, start = abs(means[self.KEY]), abs(first[self.KEY])
-        reference = max(start, self.floor)
-        if now == now and now <= self.growth * reference:  # NaN is the rollback's job
-            return None
-        if now != now:
+        if now != now or now <= self.growth * max(start, self.floor):  # NaN is the rollback's job
             return None
         return (
             f"the generator loss grew from {start:.4g} to {now:.4g} by step {step} (more than "

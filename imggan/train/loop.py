@@ -67,7 +67,10 @@ def run_loop(
     if trainer.writes and trainer.run_dir is not None:
         import json
 
-        (trainer.run_dir / "config.json").write_text(json.dumps(config, indent=1, default=str) + "\n")
+        from imggan.weights import atomic_write_bytes
+
+        text = json.dumps(config, indent=1, default=str) + "\n"
+        atomic_write_bytes(trainer.run_dir / "config.json", text.encode())
     with monitor:
         for message in notes:
             monitor.warn(trainer.step, message)
@@ -104,7 +107,7 @@ def run_loop(
                             last_record = record
                             reason = divergence.check(trainer.step, record, trainer.rec.first_step)
                             if reason is not None:
-                                monitor.warn(trainer.step, reason)
+                                monitor.event(trainer.step, reason)  # the CLI prints it as its error line
                                 raise TrainingDiverged(reason)
                     if stopping:
                         interrupted = True

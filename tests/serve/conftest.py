@@ -7,7 +7,9 @@ a plain reset of the process-wide plugin manager.
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,14 +29,20 @@ pytest.importorskip("fastapi", reason="the serve extra is not installed: pip ins
 from fastapi.testclient import TestClient  # noqa: E402
 
 from imggan.serve import ServeConfig, create_app  # noqa: E402
+from imggan.serve.guards import LOOPBACK_HOSTS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "plugins" / "imggan-inpaint" / "imggan_inpaint" / "examples" / "astronaut.jpg"
 
 
 @pytest.fixture(autouse=True)
-def isolated_plugins() -> Iterator[list]:
-    """The installed plugins (the real heads) load; the process-wide manager is rebuilt around each test."""
+def isolated_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[list]:
+    """The installed plugins (the real heads) load; the process-wide manager is rebuilt around each test and
+    the CLI group's commands are restored after it."""
+    from imggan.cli import cli
+
+    monkeypatch.setattr(cli, "commands", dict(cli.commands))
+    monkeypatch.setattr(cli, "_plugins_loaded", False)
     imggan.plugins.reset()
     yield []
     imggan.plugins.reset()
@@ -158,3 +166,31 @@ def plugin_client(plugin: BlockingTasks) -> Iterator[Callable[..., TestClient]]:
     plugin.release.set()
     for test_client in opened:
         test_client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def live_server() -> Iterator[str]:
+    """The app on uvicorn at ``http://127.0.0.1:<free port>/``, in a thread, for the module.
+
+    Its registry holds the installed heads and, registered like any plugin, the test plugin's tasks (``blend``
+    takes a colour side input), so the page is shown working with a task it has never heard of.
+    """
+    import uvicorn
+
+    pm = new_plugin_manager()
+    pm.register(BlockingTasks(), name="test-tasks")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    app = create_app(ServeConfig(device="cpu", allowed_hosts=LOOPBACK_HOSTS), registry=Registry(pm))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(10)
+    sock.close()

@@ -36,7 +36,7 @@ def image_png(crop, codec) -> bytes:
     [
         ({"image": ("x.png", b"this is not an image", "image/png")}, {}, 400, "not a readable image"),
         ({"image": ("x.png", b"", "image/png")}, {}, 400, "empty upload"),
-        ({"image": ("x.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 200, "image/jpeg")}, {}, 400, "truncated"),
+        ("TRUNCATED", {}, 400, "truncated"),
         ({}, {"sigma": "3"}, 400, "no `image` file"),
         ("IMAGE", {"noise": "3"}, 400, "unknown option 'noise'"),
         ("IMAGE", {"sigma": "loud"}, 400, "option 'sigma'"),
@@ -47,9 +47,12 @@ def image_png(crop, codec) -> bytes:
         ("IMAGE", {"jpeg_quality": "0"}, 400, "jpeg_quality"),
     ],
 )
-def test_bad_denoise_requests(client, image_png, files, data, status, message) -> None:
+def test_bad_denoise_requests(client, crop, codec, image_png, files, data, status, message) -> None:
     if files == "IMAGE":
         files = {"image": ("x.png", image_png, "image/png")}
+    elif files == "TRUNCATED":  # a real JPEG cut in the middle of its scan
+        whole = codec.jpg(crop)
+        files = {"image": ("x.jpg", whole[: len(whole) // 2], "image/jpeg")}
     response = client.post("/api/v1/run/denoise", files=files or {"other": ("o.txt", b"1", "text/plain")}, data=data)
     assert response.status_code == status, response.text
     assert message in _detail(response)
@@ -148,3 +151,66 @@ def test_client_file_names_only_name_the_image(plugin_client, crop, codec) -> No
     assert response.status_code == 200
     assert response.headers["content-disposition"].endswith("''passwd.png")
     assert np.array_equal(codec.decode(response.content), 255 - crop)
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        ("inpaint:mask=/etc/hosts", "step 'inpaint': mask= names a file"),
+        ("denoise:model=/tmp/denoise.safetensors", "step 'denoise': model '/tmp/denoise.safetensors' is not"),
+        ("gamma:2;upscale:scale=2,model=../runs/x", "step 'upscale': model '../runs/x' is not"),
+    ],
+)
+def test_a_chain_may_not_name_files(client, image_png, steps, message) -> None:
+    response = client.post("/api/v1/run/run", files={"image": ("x.png", image_png, "image/png")}, data={"steps": steps})
+    assert response.status_code == 400 and message in _detail(response)
+
+
+def test_a_chain_of_stages_and_registered_models_runs(client, crop, codec) -> None:
+    small = crop[:32, :32]
+    response = client.post(
+        "/api/v1/run/run",
+        files={"image": ("x.png", codec.png(small), "image/png")},
+        data={"steps": "gamma:1.2;upscale:scale=2,model=x2"},
+    )
+    assert response.status_code == 200, response.text
+    assert codec.decode(response.content).shape == (64, 64, 3)
+
+
+def test_a_decoder_that_raises_is_a_400_not_a_500(client, image_png, monkeypatch) -> None:
+    import cv2
+
+    import imggan.serve.runner as runner
+
+    def raising(*_args, **_kwargs):
+        raise cv2.error("imdecode_: broken stream")
+
+    monkeypatch.setattr(runner, "decode_image", raising)
+    response = client.post("/api/v1/run/denoise", files={"image": ("odd.tif", image_png, "image/tiff")})
+    assert response.status_code == 400 and _detail(response).startswith("odd.tif: not a readable image")
+
+
+def test_a_streamed_body_over_the_limit_is_413_while_it_is_read(crop, codec) -> None:
+    boundary = "imgganboundary"
+    big = codec.png(np.random.default_rng(1).integers(0, 256, (128, 128, 3), dtype=np.uint8))
+    body = (
+        (
+            f'--{boundary}\\r\\nContent-Disposition: form-data; name="image"; filename="big.png"\\r\\n'
+            "Content-Type: image/png\\r\\n\\r\\n"
+        ).encode()
+        + big
+        + f"\\r\\n--{boundary}--\\r\\n".encode()
+    )
+
+    def chunks():  # no Content-Length: the limit must be enforced while the body is read
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+
+    with TestClient(create_app(ServeConfig(device="cpu", max_upload_bytes=20_000))) as small:
+        response = small.post(
+            "/api/v1/run/denoise",
+            content=chunks(),
+            headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+        )
+    assert response.status_code == 413
+    assert "upload of more than 0.0191 MB exceeds the limit" in _detail(response)

@@ -1,14 +1,15 @@
 """The page in a real browser: Debian's headless Chromium, driven by Selenium through Debian's chromedriver.
 
-The page is served by uvicorn on 127.0.0.1 (a free port, in a thread). The test opens the packaged astronaut
-photo, paints a stroke with pointer events, runs inpaint and checks the result the page shows: the input's
-size, and different from the input only inside the painted stroke; then it downloads the result in the
-input's format. A screenshot is kept as an artefact (``IMGGAN_SERVE_SCREENSHOT=path`` saves another copy,
-which is how docs/serve-screenshot.png is made).
+The page is served by uvicorn on 127.0.0.1 (a free port, in a thread: the ``live_server`` fixture). The first
+test opens the packaged astronaut photo, paints a stroke with pointer events, runs inpaint and checks the result
+the page shows: the input's size, and different from the input only inside the painted stroke; then it
+downloads the result in the input's format. A screenshot is kept as an artefact (``IMGGAN_SERVE_SCREENSHOT=path``
+saves another copy, which is how docs/serve-screenshot.png is made). The second opens a large photo, chains a
+plugin's task on the inpainted result and undoes that step.
 
 Nothing is downloaded: the browser and driver are the system's (``apt-get install -y chromium
 chromium-driver``), Selenium Manager is never started. When they are missing or the browser cannot start,
-the test FAILS with the reason; it is skipped only when ``IMGGAN_SKIP_BROWSER=1`` is set explicitly.
+the tests FAIL with the reason; they are skipped only when ``IMGGAN_SKIP_BROWSER=1`` is set explicitly.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,43 +25,11 @@ import cv2
 import numpy as np
 import pytest
 
-from imggan.plugins import Registry, new_plugin_manager
-from imggan.serve import ServeConfig, create_app
-from imggan.serve.guards import LOOPBACK_HOSTS
-
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "plugins" / "imggan-inpaint" / "imggan_inpaint" / "examples" / "astronaut.jpg"
 CHROMIUM = os.environ.get("IMGGAN_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("IMGGAN_CHROMEDRIVER", "/usr/bin/chromedriver")
 INSTALL = "install them with: apt-get install -y chromium chromium-driver (or set IMGGAN_SKIP_BROWSER=1 to skip)"
-
-
-@pytest.fixture(scope="module")
-def live_server() -> Iterator[str]:
-    """The app on uvicorn at ``http://127.0.0.1:<free port>/``, in a thread, for the module.
-
-    Its registry holds the installed heads and, registered like any plugin, the test plugin's tasks (``blend``
-    takes a colour side input), so the page is shown working with a task it has never heard of.
-    """
-    import uvicorn
-
-    pm = new_plugin_manager()
-    pm.register(BlockingTasks(), name="test-tasks")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = create_app(ServeConfig(device="cpu", allowed_hosts=LOOPBACK_HOSTS), registry=Registry(pm))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -135,19 +102,6 @@ def _blob(driver: object, source: str) -> np.ndarray:
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     assert image is not None, f"the page's {source} is not an image"
     return image
-
-
-def _blocking_tasks() -> type:
-    """The test plugin class of this folder's conftest (imported by path: tests are not a package)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("serve_conftest", Path(__file__).with_name("conftest.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.BlockingTasks
-
-
-BlockingTasks = _blocking_tasks()
 
 
 def _set_brush(driver: object, size: int) -> None:

@@ -2,7 +2,7 @@
 
 Images are ``HxW`` (gray), ``HxWx3`` (BGR) or ``HxWx4`` (BGRA), uint8 or uint16; the result has the same
 layout and dtype. Alpha is not denoised; for upscaling it is resized separately (bicubic). Models are
-loaded once and cached per (task, model, scale, device).
+loaded once per file and device (the core's model cache).
 
 Example:
     >>> import numpy as np
@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -24,8 +23,8 @@ from imggan.task import RunContext
 __all__ = ["denoise", "upscale"]
 
 
-@lru_cache(maxsize=8)
 def _model(task: str, model: str | None, scale: int, device: str) -> Any:
+    """The loaded model (the core's cache, :mod:`imggan.modelcache`, keeps each network loaded once)."""
     from imggan.device import resolve_device
     from imggan_enhance.tasks import load_denoiser, load_upscaler
 

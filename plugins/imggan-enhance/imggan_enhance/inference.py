@@ -23,7 +23,7 @@ OVERLAP = {1: 128, 2: 32, 4: 32}  # per scale, in input pixels: the denoiser's r
 def load(task: str, model: str | None, device: torch.device | str = "cpu") -> LoadedModel:
     """The network ``--model`` names for ``task`` (name, file or run folder), checked and cached by the core."""
     from imggan_enhance.models import build_model
-    from imggan_enhance.tasks import TASK_ARCHS
+    from imggan_enhance.zoo import TASK_ARCHS
 
     return load_network(task, model, build_model, archs=TASK_ARCHS[task], device=device)
 

@@ -50,11 +50,9 @@ def _to_images(y: Any, dtype: np.dtype) -> list[np.ndarray]:
     return tensor_to_images(y.cpu(), dtype)
 
 
-TASK_ARCHS = {"denoise": {"denoise-unet"}, "upscale": {"upscale-res"}}  # what a card of each task may name
-
-
 def _check(task: str, name: str | None) -> None:
     from imggan.modelcache import resolve_checked
+    from imggan_enhance.zoo import TASK_ARCHS
 
     resolve_checked(task, name, TASK_ARCHS[task])
 

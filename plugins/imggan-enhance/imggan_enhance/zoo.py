@@ -17,6 +17,7 @@ from pathlib import Path
 from imggan.weights import ModelEntry, entries_from_cards
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+TASK_ARCHS = {"denoise": {"denoise-unet"}, "upscale": {"upscale-res"}}  # the architectures a card may name
 
 
 def shipped_models(folder: Path = WEIGHTS_DIR) -> list[ModelEntry]:
