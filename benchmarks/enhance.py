@@ -35,18 +35,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from _machine import cpu_model
 
 
 def machine() -> str:
     """CPU model and core count of this machine."""
-    name = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    name = cpu_model(platform.processor() or platform.machine())
     return f"{name}, {os.cpu_count()} cores"
 
 

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _machine import cpu_model
 
 from imggan.metrics import multiscale_swd
 from imggan.metrics.generation import classification_accuracy_score, kid, label_accuracy, train_classifier
@@ -40,14 +41,7 @@ from imggan_generate.data import load_image_set
 
 def machine() -> str:
     """CPU model and core count."""
-    name = platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    name = cpu_model(platform.machine())
     return f"{name}, {os.cpu_count()} cores"
 
 

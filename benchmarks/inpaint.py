@@ -33,6 +33,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from _machine import cpu_model
 
 from imggan.data.splits import load_silhouettes, object_mask, split_crops
 from imggan.metrics import hole_texture_distance, pattern_score, psnr, ssim
@@ -169,14 +170,7 @@ def contact_sheet(path: Path, columns: list[tuple[str, list[np.ndarray]]], rows:
 
 def machine() -> str:
     """One line naming this machine (CPU model, cores, torch threads)."""
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model(platform.processor() or "unknown CPU")
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} with {torch.get_num_threads()} threads"
 
 

@@ -27,11 +27,11 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from _machine import cpu_model
 from torch import nn
 
 from imggan.device import resolve_device
@@ -42,14 +42,7 @@ from imggan.train.trainer import Trainer
 
 def machine(device: torch.device) -> str:
     """A short description of where the benchmark ran."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model(platform.processor() or platform.machine())
     where = f"{cpu}, {torch.get_num_threads()} torch threads"
     if device.type == "cuda":
         where += f"; {torch.cuda.get_device_name(device)}"

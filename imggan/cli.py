@@ -192,13 +192,15 @@ class ImgganGroup(click.Group):
 @click.group(cls=ImgganGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="imggan")
 def cli() -> None:
-    """imggan: GAN-powered image processing: inpaint, denoise, upscale, and train your own models.
+    """imggan: GAN-powered image processing: inpaint, denoise, upscale, stylize, generate, and train your own models.
 
     \b
     Examples:
       imggan inpaint photo.jpg --mask photo_mask.png -o out/
       imggan denoise scans/ -o clean/ --recursive
       imggan upscale small.png -s 4 -o big.png
+      imggan stylize photo.jpg --style painting.jpg -o styled.jpg
+      imggan generate --model digits -n 16 --grid -o digits.png
       imggan run photos/ --steps 'resize:0.5;clahe' -o out/
       imggan train inpaint --data ~/.cache/imggan/data/train --out runs/inpaint --steps 20000
 
@@ -211,7 +213,7 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-@cli.command()
+@cli.command(short_help="List installed plugins with their version and the hooks they implement.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plugins(as_json: bool) -> None:
     """List installed plugins with their version and the hooks they implement."""
@@ -232,7 +234,7 @@ def plugins(as_json: bool) -> None:
                 click.echo(f"  warning: {warning}")
 
 
-@cli.command()
+@cli.command(short_help="List the tasks the plugins registered (each is an `imggan <task>` command).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def tasks(as_json: bool) -> None:
     """List the tasks the plugins registered (each is an `imggan <task>` command)."""
@@ -309,7 +311,7 @@ def _model_size(path: Path) -> str:
     return f"{Path(path).stat().st_size / 1e6:.1f} MB, {count} parameters"
 
 
-@cli.command()
+@cli.command(short_help="List the pipeline stages usable in `imggan run --steps` (every task is a step too).")
 def stages() -> None:
     """List the pipeline stages usable in `imggan run --steps` (every task is a step too)."""
     from imggan.plugins import get_registry

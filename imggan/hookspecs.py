@@ -41,8 +41,9 @@ def register_tasks(register: Callable[[Task], None]) -> None:
     """Register tasks; each becomes a command ``imggan <task.name>`` with the common options.
 
     Call ``register(task)`` once per :class:`imggan.task.Task`. A task name already taken by another
-    plugin is reported, naming both plugins, and the second one ignored. Every task is also a step of
-    ``imggan run --steps`` (its options by name, ``model=`` for its model).
+    plugin is reported, naming both plugins, and the second one ignored. Every task that takes images
+    (``Task.takes_images``, the default) is also a step of ``imggan run --steps`` (its options by name,
+    ``model=`` for its model).
     """
 
 

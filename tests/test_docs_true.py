@@ -54,3 +54,17 @@ def test_train_help_lists_every_recipe_without_cut_words(invoke):
     for recipe in get_registry().recipes.values():
         first = _plain(recipe.help.strip().split("\n")[0])
         assert f"{recipe.name} {first}" in listing.replace("- ", "-"), recipe.name
+
+
+def test_root_help_lists_every_command_without_cut_words(invoke):
+    """Each command's whole short help stands in ``imggan --help`` (click would cut a long first sentence)."""
+    import click
+
+    from imggan.cli import cli
+
+    listing = _plain(invoke("--help").stdout)
+    ctx = click.Context(cli)
+    for name in cli.list_commands(ctx):
+        command = cli.get_command(ctx, name)
+        whole = _plain(command.get_short_help_str(limit=10_000))
+        assert f"{name} {whole}" in listing.replace("- ", "-"), name
