@@ -15,7 +15,7 @@ Protocol (issue 14). Splits are fixed (``imggan_generate.data``): digits 1,259 t
 * audit (``imggan_generate.audit``): 2,000 samples against the train split, pixels and trained features.
 
 Usage:
-    python benchmarks/generate.py [--digits digits] [--faces faces] [--faces-noaug PATH] [--json out.json]
+    python benchmarks/generate.py [--digits digits] [--faces faces] [--faces-other PATH] [--json out.json]
         [--results benchmarks/results] [--update-cards]
 """
 
@@ -117,7 +117,16 @@ def digits_rows(model_name: str, results: Path) -> dict:
     return rows
 
 
-def faces_rows(model_name: str, noaug: str | None, results: Path) -> dict:
+def _augment(model) -> str:
+    config = model.card.get("config", {})
+    augs = config.get("augment") or []
+    if not augs:
+        return "no augmentation"
+    p = config.get("augment_p")
+    return f"DiffAugment {'+'.join(augs)}" + (f", p = {p}" if p is not None else ", ADA")
+
+
+def faces_rows(model_name: str, other_path: str | None, results: Path) -> dict:
     """All faces figures."""
     model = load_generator(model_name)
     res = model.resolution
@@ -130,15 +139,18 @@ def faces_rows(model_name: str, noaug: str | None, results: Path) -> dict:
     )
     gen = generate(model, n, seed=20_000)
     rows["methods"].append(
-        {"method": f"imggan generate --model {model_name} (DiffAugment + ADA)", "swd_test": swd(gen, test.images)}
+        {"method": f"imggan generate --model {model_name} ({_augment(model)})", "swd_test": swd(gen, test.images)}
     )
-    if noaug:
-        other = load_generator(noaug)
+    if other_path:
+        other = load_generator(other_path)
         rows["methods"].append(
-            {"method": "same run without augmentation", "swd_test": swd(generate(other, n, seed=20_000), test.images)}
+            {
+                "method": f"the same run with {_augment(other)} instead (same steps)",
+                "swd_test": swd(generate(other, n, seed=20_000), test.images),
+            }
         )
         render.write_png(
-            results / "generate_faces_noaug_grid.png",
+            results / "generate_faces_other_grid.png",
             render.grid(render.zoom(generate(other, 64, seed=0), 3), columns=8),
         )
     render.write_png(results / "generate_faces_grid.png", render.grid(render.zoom(generate(model, 64, seed=0), 3), 8))
@@ -160,7 +172,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--digits", default="digits")
     parser.add_argument("--faces", default="faces")
-    parser.add_argument("--faces-noaug", default=None, help="the no-augmentation run's generator.safetensors")
+    parser.add_argument("--faces-other", default=None, help="the generator of the run with the other augmentation")
     parser.add_argument("--only", choices=["digits", "faces"], default=None)
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--json", type=Path, default=None)
@@ -174,7 +186,7 @@ def main() -> None:
     if args.only in (None, "digits"):
         out["digits"] = digits_rows(args.digits, args.results)
     if args.only in (None, "faces"):
-        out["faces"] = faces_rows(args.faces, args.faces_noaug, args.results)
+        out["faces"] = faces_rows(args.faces, args.faces_other, args.results)
     text = json.dumps(out, indent=2)
     print(text)
     if args.json:

@@ -1,28 +1,45 @@
 #!/usr/bin/env bash
 # One prepared run for a lent GPU machine: the CUDA tests, the trainer's throughput, and longer training of
-# the shipped enhance models, all inside one wall-clock deadline. Results land in $OUT (at most 8 files).
+# the shipped models (enhance, inpaint, generate), all inside one wall-clock deadline. Results land in $OUT (at most 8 files).
 #
 # Prepare on the machine that sends the checkout (both folders git-ignored, e.g. in .git/info/exclude):
 #   .whl/  wheels of kornia and kornia_rs for the GPU machine's Python, e.g.
 #          pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux_2_17_x86_64 \
 #              -d .whl kornia==0.9.0 kornia_rs==0.2.0
-#          and .whl/site/ the *.dist-info folders of imggan, imggan-inpaint and imggan-enhance (pip wheel --no-deps
-#          the three, pip install --no-deps --target T, copy T/*.dist-info): their entry points. The code itself
-#          is imported from this checkout (weights included), so nothing is copied twice.
+#          and .whl/site/ the *.dist-info folders of imggan and of every head under plugins/ (pip wheel --no-deps
+#          each, pip install --no-deps --target T, copy T/*.dist-info): their entry points. The code itself
+#          is imported from this checkout (every plugins/*/ folder is on PYTHONPATH, weights included), so
+#          nothing is copied twice.
 #   .gpu/train/  the training images of `imggan data fetch`; lossless WebP copies (cv2.IMWRITE_WEBP_QUALITY 101)
 #          are pixel-identical and ~40 % smaller than the PNGs (the checkout travels with a size limit).
 # Environment: OUT (results), DEADLINE (seconds from start for everything, default 520), DEVICE (cuda),
-#   BATCH / CROP (training batch and crop side, default 32 / 128), PY (python3), RUNS (which runs, default
-#   "A B C"; D E F train the upscalers), PROBE (seconds, default 40), SKIP_CHECKS (set: train only), WHEELS.
+#   BATCH / CROP (training batch and crop side, default 32 / 128), PY (python3), THREADS (per run, 4),
+#   RUNS (which runs, default "A B C"; D E F train the upscalers, I the inpainter, G the generators),
+#   PROBE (seconds, default 40), SKIP_CHECKS (set: train only), WHEELS.
 # Each run's steps are set so that its cosine learning-rate schedule ends inside the deadline: all runs first
 # train PROBE seconds at once, their measured steps/s times the time left gives the step count.
 # Inpainting (RUNS="I"): fine-tunes the shipped inpainter (converted to the resize head first when its card says
 #   shuffle) with the default adversarial objective; its object-shaped holes come from .gpu/masks/train (copy
 #   ROOT/masks/train of `imggan data fetch` there). Choose its checkpoint afterwards on the CPU with
 #   benchmarks/inpaint_select.py (validation split), never on the benchmark's test split.
+# Generation (RUNS="G"): one run per model card in plugins/imggan-generate/imggan_generate/weights/*.json
+#   (G-digits, G-faces, ...), each the card's own `imggan train generate` command from scratch (its data,
+#   resolution, conditioning, architecture and optimiser settings as recorded; scikit-learn's digits and
+#   scikit-image's LFW subset ship inside those packages, which the GPU image has), with only the run's
+#   bookkeeping replaced (--out, --steps from the probe, --device, threads, logging, checkpoints: 8 of them,
+#   each with its sample grid and the recipe's validation scores (eval/swd, eval/label_acc) in log.jsonl;
+#   GEN_EVAL_S, default 10, is the time allowed per scoring). The checkpoint is chosen on those scores by the
+#   cards' rule (lowest SWD to the validation split among those with label accuracy >= 0.97) and exported;
+#   run-G-NAME.tgz holds generator.safetensors/.json, that checkpoint, log.jsonl, config.json and the sample
+#   grids, so plugins/imggan-generate/scripts/ship_model.py RUN --checkpoint STEP ships it on the CPU after the
+#   samples were looked at and benchmarks/generate.py scored it on the test split.
+# Style (RUNS="S"): not here yet. The style head (plugins/imggan-style) is being written in another branch; its
+#   run would be `imggan train style --style REF --data "$DATA"` as its card's command says, but its reference
+#   image is not in the checkout and its recipe's keys are untested with `common`: see the S line of run_args.
 # Session 3 ran: DEADLINE=515 (A B C with the checks), then RUNS="D E F" SKIP_CHECKS=1 PROBE=25 DEADLINE=215.
 # A CPU rehearsal (WHEELS: a folder holding kornia's py3 wheel and site/):
 #   DEVICE=cpu BATCH=2 CROP=64 DEADLINE=150 PROBE=20 OUT=/tmp/o bash benchmarks/gpu_session.sh
+#   DEVICE=cpu RUNS=G SKIP_CHECKS=1 DEADLINE=240 PROBE=40 THREADS=1 GEN_EVAL_S=20 OUT=/tmp/o bash benchmarks/gpu_session.sh
 set -u
 START=$(date +%s)
 OUT=${OUT:-/tmp/imggan-gpu-out}
@@ -31,10 +48,12 @@ DEVICE=${DEVICE:-cuda}
 BATCH=${BATCH:-32}
 CROP=${CROP:-128}
 PY=${PY:-python3}
+THREADS=${THREADS:-4}  # torch threads per run (a CPU rehearsal on a shared machine: 1)
 RUNS=${RUNS:-"A B C"}
 DATA=${DATA:-.gpu/train}
 WORK=${WORK:-/tmp/imggan-gpu-runs}
 WEIGHTS=plugins/imggan-enhance/imggan_enhance/weights
+GEN_WEIGHTS=plugins/imggan-generate/imggan_generate/weights
 export PYTHONUNBUFFERED=1
 mkdir -p "$OUT" "$WORK"
 LOG="$OUT/session.log"
@@ -45,7 +64,9 @@ WHEELS=${WHEELS:-$PWD/.whl}
 if [ -d "$WHEELS" ]; then
     "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$WHEELS"/*.whl \
         || { say "wheel install failed"; exit 1; }
-    export PYTHONPATH="/tmp/site:$WHEELS/site:$PWD:$PWD/plugins/imggan-inpaint:$PWD/plugins/imggan-enhance"
+    PYTHONPATH="/tmp/site:$WHEELS/site:$PWD"
+    for head in "$PWD"/plugins/*/; do PYTHONPATH="$PYTHONPATH:${head%/}"; done
+    export PYTHONPATH
 fi
 say "machine: $(nproc) CPUs; $(nvidia-smi -L 2>/dev/null | head -1)"
 "$PY" - >>"$LOG" 2>&1 <<'EOF'
@@ -63,7 +84,7 @@ say "gpu tests exit $? : $(tail -1 "$OUT/gpu_tests.log")"
 
 # 2. trainer throughput, eager (bf16 autocast on CUDA vs the fp32 reference loop)
 say "throughput"
-timeout 90 "$PY" benchmarks/train_throughput.py --device "$DEVICE" --steps 30 --warmup 5 >"$OUT/throughput.md" 2>&1
+timeout 240 "$PY" benchmarks/train_throughput.py --device "$DEVICE" --steps 30 --warmup 5 >"$OUT/throughput.md" 2>&1  # both sizes
 say "throughput exit $?"
 fi
 
@@ -72,7 +93,7 @@ fi
 #    (options after the common ones win: D and F train on larger crops)
 common=(--data "$DATA" --device "$DEVICE" --quiet --set crop="$CROP" --set batch_size="$BATCH" --set amp=false
     --set lr_schedule=cosine --set ckpt_every=1000 --set keep_last=1 --set sample_every=0 --set log_every=20
-    --set tensorboard=false --set threads=4 --set 'betas=[0.9, 0.999]' --set grad_clip=1.0 --set ema_beta=0.999)
+    --set tensorboard=false --set threads="$THREADS" --set 'betas=[0.9, 0.999]' --set grad_clip=1.0 --set ema_beta=0.999)
 run_args() {
     case $1 in
     A) echo "denoise --init $WEIGHTS/denoise.safetensors --set lr_g=1e-4 --set lr_warmup=200" ;;
@@ -81,6 +102,8 @@ run_args() {
     D) echo "upscale --init $WEIGHTS/upscale-x4.safetensors --set scale=4 --set crop=192 --set lr_g=2e-4 --set lr_warmup=200" ;;
     E) echo "upscale --init $WEIGHTS/upscale-x2.safetensors --set scale=2 --set lr_g=2e-4 --set lr_warmup=200" ;;
     I) echo "inpaint --init $INPAINT_INIT --set lr_g=1e-4 --set lr_d=2e-4 --set betas=[0.5,0.99] --set grad_clip=0.5 --set lr_warmup=100" ;;
+    G-*) cat "$WORK/$1.args" ;;  # written from the model card below
+    # S) reserved for the style head once merged: "style --style .gpu/style/REF.jpg ..." from its card's command
     F) echo "upscale --init $WEIGHTS/upscale-sharp-x4.safetensors --set scale=4 --set crop=192 --loss l1=1,adv=0.01,fm=1 --set lr_g=1e-4 --set lr_d=2e-4 --set betas=[0.5,0.99] --set lr_warmup=100" ;;
     esac
 }
@@ -90,8 +113,48 @@ train() {  # train NAME RUN_DIR STEPS SECONDS
     # shellcheck disable=SC2046
     local args
     args=$(run_args "$1")
-    timeout -s TERM "$4" "$PY" -m imggan train ${args%% *} "${common[@]}" ${args#* } --out "$2" --steps "$3" >"$2.log" 2>&1
+    local base=("${common[@]}")
+    case $1 in G-*)  # the card's own settings; 8 checkpoints, each with its sample grid and validation scores
+        local every=$(($3 / 8 > 50 ? $3 / 8 : 50))
+        base=(--device "$DEVICE" --quiet --set tensorboard=false --set threads="$THREADS" --set log_every=20
+            --set sample_every="$every" --set ckpt_every="$every" --set keep_last=8) ;;
+    esac
+    timeout -s TERM "$4" "$PY" -m imggan train ${args%% *} "${base[@]}" ${args#* } --out "$2" --steps "$3" >"$2.log" 2>&1
 }
+
+# G expands into one run per generation model card: its recorded command minus the run's bookkeeping
+case " $RUNS " in *" G "*)
+    gen_runs=""
+    for card in "$GEN_WEIGHTS"/*.json; do
+        name="G-$(basename "$card" .json)"
+        "$PY" - "$card" >"$WORK/$name.args" 2>>"$LOG" <<'EOF'
+import json, shlex, sys
+card = json.load(open(sys.argv[1]))
+words = shlex.split(card["command"])
+assert words[:3] == ["imggan", "train", "generate"] and card.get("task") == "generate", card.get("command")
+dropped_values = {"--out", "--steps", "--device", "--init"}  # the run's own (from scratch, steps from the probe)
+dropped_sets = {"threads", "tensorboard", "sample_every", "ckpt_every", "keep_last", "log_every", "progress", "device"}
+kept, i = [], 3
+while i < len(words):
+    word = words[i]
+    if word in dropped_values:
+        i += 2
+        continue
+    if word == "--set" and words[i + 1].split("=", 1)[0] in dropped_sets:
+        i += 2
+        continue
+    if word not in ("--quiet", "-q", "--resume"):
+        kept.append(word)
+    i += 1
+assert not any(" " in w for w in kept), kept  # the script splits the arguments on spaces
+print("generate", *kept)
+EOF
+        if [ -s "$WORK/$name.args" ]; then gen_runs="$gen_runs $name"; else say "skipped $card: no usable command"; fi
+    done
+    RUNS=$(echo " $RUNS " | sed "s/ G / $gen_runs /; s/^ *//; s/ *$//")
+    say "G runs:$gen_runs"
+    ;;
+esac
 
 INPAINT_INIT=${INPAINT_INIT:-$WORK/inpaint-init.safetensors}
 case " $RUNS " in *" I "*)
@@ -116,10 +179,13 @@ for name in $RUNS; do rm -rf "$WORK/probe-$name"; train "$name" "$WORK/probe-$na
 wait
 left=$((DEADLINE - $(elapsed) - 45))
 declare -A STEPS
+GEN_EVAL_S=${GEN_EVAL_S:-10}  # seconds a G run spends on each of its 8 validation scorings (not in the probe)
 for name in $RUNS; do
-    STEPS[$name]=$("$PY" - "$WORK/probe-$name/log.jsonl" "$left" <<'EOF'
-import json, sys
-rows = [json.loads(line) for line in open(sys.argv[1]) if '"g/total"' in line]
+    budget=$left
+    case $name in G-*) budget=$((left - 9 * GEN_EVAL_S > 30 ? left - 9 * GEN_EVAL_S : 30)) ;; esac
+    STEPS[$name]=$("$PY" - "$WORK/probe-$name/log.jsonl" "$budget" <<'EOF'
+import json, os, sys
+rows = [json.loads(line) for line in open(sys.argv[1]) if '"g/total"' in line] if os.path.exists(sys.argv[1]) else []
 rows = rows[len(rows) // 3:] if len(rows) >= 3 else rows  # skip the warm-up
 rate = (rows[-1]["step"] - rows[0]["step"]) / max(rows[-1]["time"] - rows[0]["time"], 1e-9) if len(rows) > 1 else 1.0
 print(max(int(rate * float(sys.argv[2]) * 0.9), 100))
@@ -132,8 +198,38 @@ wait
 say "training done"
 
 # 4. export (a run stopped by the timeout exports its newest checkpoint) and pack
+pack_generator() {  # G runs: export the checkpoint chosen on the validation scores, pack it with the run's record
+    local name=$1 run="$WORK/$1" chosen
+    chosen=$("$PY" - "$run/log.jsonl" "$run/checkpoints" <<'EOF'
+import json, sys
+from pathlib import Path
+scores = {}
+for line in open(sys.argv[1]):
+    row = json.loads(line)
+    if "eval/swd" in row and Path(sys.argv[2], f"step-{row['step']:08d}.safetensors").is_file():
+        scores[row["step"]] = row
+labelled = {s: r for s, r in scores.items() if r.get("eval/label_acc", 1.0) >= 0.97} or scores
+# the cards' rule: the lowest SWD to the validation split among checkpoints whose samples are of their labels
+print(min(labelled, key=lambda s: labelled[s]["eval/swd"]) if labelled else "")
+EOF
+)
+    if [ -n "$chosen" ]; then
+        say "$name: checkpoint $chosen chosen on the validation scores: $(grep "\"step\": $chosen, .*eval/" "$run/log.jsonl")"
+        "$PY" -m imggan train generate --out "$run" --export --checkpoint "$chosen" >>"$run.log" 2>&1
+    else
+        say "$name: no scored checkpoint; exporting the newest"
+        "$PY" -m imggan train generate --out "$run" --export >>"$run.log" 2>&1
+        chosen=$(ls "$run"/checkpoints/step-*.safetensors 2>/dev/null | tail -1 | sed 's/.*step-0*//; s/\.safetensors//')
+    fi
+    local ckpt
+    ckpt=$(printf 'step-%08d' "${chosen:-0}")
+    (cd "$WORK" && tar czf "$OUT/run-$name.tgz" "$name"/generator.safetensors "$name"/generator.json "$name"/log.jsonl \
+        "$name"/config.json "$name"/samples "$name"/checkpoints/"$ckpt".* "$name.log" 2>>"$LOG")
+    say "packed $name (checkpoint $chosen): $(ls -la "$OUT/run-$name.tgz" | awk '{print $5}') bytes"
+}
 for name in $RUNS; do
     run="$WORK/$name"
+    case $name in G-*) pack_generator "$name"; continue ;; esac
     ls "$run"/export/*.safetensors >/dev/null 2>&1 || "$PY" -m imggan train "$(run_args "$name" | cut -d' ' -f1)" --out "$run" --export >>"$run.log" 2>&1
     "$PY" - "$run" <<'EOF'
 import sys

@@ -4,7 +4,8 @@ Every checkpoint of a run (its EMA generator) is scored on ``--split val`` crops
 mask kinds (hole PSNR, SSIM, texture distance, pattern score) and on the two smooth-context checks of the
 test suite (ramp: max error in a 64x64 hole; flat image: pattern score). The pick is the checkpoint with
 the best mean hole PSNR among those whose pattern score stays <= 0.06 on every kind and whose ramp error is
-<= 3 levels; if none qualifies, the one with the lowest worst-kind pattern score. A reference model (the
+<= 3 levels; if none has both, among those meeting the pattern bar; if none does, the one with the lowest
+worst-kind pattern score. A reference model (the
 shipped default unless ``--reference``) is scored the same way, so "beats the shipped model" is one line.
 
 Usage:
@@ -93,11 +94,11 @@ def main(argv: list[str] | None = None) -> dict:
     for name, f in results.items():
         cells = " | ".join(f"{f[k]['psnr_hole']:.2f} / {f[k]['texture']:.3f} / {f[k]['pattern']:.3f}" for k in KINDS)
         print(f"| {name} | {cells} | {f['ramp_max_error']:.0f} | {f['flat_pattern']:.3f} |")
-    ok = [n for n in results if n != "reference" and results[n]["worst_pattern"] <= PATTERN_BAR]
-    ok = [n for n in ok if results[n]["ramp_max_error"] <= 3]
     candidates = [n for n in results if n != "reference"]
-    if ok:
-        pick = max(ok, key=lambda n: results[n]["mean_psnr"])
+    no_grid = [n for n in candidates if results[n]["worst_pattern"] <= PATTERN_BAR]
+    ok = [n for n in no_grid if results[n]["ramp_max_error"] <= 3]
+    if ok or no_grid:
+        pick = max(ok or no_grid, key=lambda n: results[n]["mean_psnr"])
     elif candidates:
         pick = min(candidates, key=lambda n: results[n]["worst_pattern"])
     else:

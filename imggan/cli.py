@@ -45,8 +45,8 @@ def _common_options() -> list[click.Parameter]:
         ),
         click.Option(
             ["--model"],
-            metavar="NAME|PATH",
-            help="Registered model name or a .safetensors file (see `imggan models`).",
+            metavar="NAME|PATH|RUN",
+            help="A registered model (`imggan models`), a .safetensors file, or a training run folder (its export/).",
         ),
         click.Option(["--device"], default="auto", show_default=True, help=DEVICE_HELP),
         click.Option(
@@ -228,6 +228,8 @@ def plugins(as_json: bool) -> None:
             click.echo(f"{row['name']} ({where}): FAILED TO LOAD: {row['error']}")
         else:
             click.echo(f"{row['name']} ({where}): {', '.join(row['hooks']) or 'no hooks'}")
+            for warning in row.get("warnings", []):
+                click.echo(f"  warning: {warning}")
 
 
 @cli.command()
@@ -315,7 +317,7 @@ def stages() -> None:
     registry = get_registry()
     for stage in registry.stages.values():
         click.echo(f"{stage.name:<14} {stage.help}")
-    steps = sorted(name for name in registry.tasks if name != "run")
+    steps = sorted(name for name, task in registry.tasks.items() if name != "run" and task.takes_images)
     if steps:
         click.echo(f"\nTasks usable as steps (their options by name, model=NAME|PATH): {', '.join(steps)}")
 

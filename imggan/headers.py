@@ -3,8 +3,9 @@
 :func:`probe` gives ``(width, height, frames)`` for PNG (APNG frame count from ``acTL``), JPEG, BMP, GIF
 (every image descriptor counted), WebP (animation flag), TIFF and BigTIFF (every page), JPEG 2000 (JP2 box
 or raw codestream) and the PNM family (PBM/PGM/PPM/PAM). The reader uses it to refuse an image over the
-pixel limit before any pixel memory is allocated, and a multi-frame file with a reason instead of silently
-keeping its first frame.
+pixel limit before any pixel memory is allocated, and to see a multi-frame file for what it is (the batch
+runner processes TIFF pages and GIF frames one by one; anything else with frames is refused with a reason,
+never cut to its first frame).
 
 Example:
     >>> import cv2, numpy as np

@@ -24,6 +24,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from imggan.serve.sources import Source
     from imggan.stages import Stage
     from imggan.task import Task
     from imggan.train.augment import Augmentation
@@ -85,4 +86,14 @@ def register_recipes(register: Callable[[TrainRecipe], None]) -> None:
 
     A recipe says how to build the task's generator and discriminator, how to draw training batches and
     which loss terms (and weights) it uses by default, and how to export the trained generator as a model.
+    """
+
+
+@hookspec
+def register_sources(register: Callable[[Source], None]) -> None:
+    """Register image sources (:class:`imggan.serve.sources.Source`): tasks that make an image from options alone.
+
+    A source carries the name of a registered task that takes no input image (a generator), its options and
+    a function that makes the image. ``imggan serve`` offers such a task with no image field
+    (``"inputs": []`` in ``GET /api/v1/tasks``); the task's summary, help and models come from the task.
     """

@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,3 +212,19 @@ def find_side_file(side: SideInput, value: Path | None, job: Job) -> Path | None
         if candidate.is_file() and is_image_file(candidate) and real_path(candidate) != real_path(job.source):
             return candidate
     return None
+
+
+def remove_stale_temporaries(jobs: Iterable[Job]) -> list[Path]:
+    """Delete the temporary files a killed run left beside its outputs (``.<name>.*.tmp``); returns them.
+
+    Every output is written as such a temporary file and renamed; a process killed between the two (SIGKILL,
+    power loss) leaves it behind. A job's temporaries belong to that job only (shards never share an output),
+    so removing them before the job runs again is safe.
+    """
+    removed = []
+    for job in jobs:
+        pattern = str(job.output.parent / (glob.escape(f".{job.output.name}.") + "*.tmp"))
+        for stale in glob.glob(pattern, include_hidden=True):
+            Path(stale).unlink(missing_ok=True)
+            removed.append(Path(stale))
+    return removed

@@ -2,8 +2,9 @@
 
 Reading goes through ``np.fromfile`` + ``cv2.imdecode`` (OpenCV's ``imread`` fails on non-ASCII paths on
 some platforms). The header is parsed first (:mod:`imggan.headers`, every format read) so an image announcing more than
-``max_pixels`` is refused before any pixel memory is allocated, a multi-page TIFF or animated GIF/PNG/WebP
-is refused with that reason rather than cut to its first frame, and a file that stops before its end
+``max_pixels`` is refused before any pixel memory is allocated, a multi-page TIFF or animated GIF is decoded
+frame by frame (:func:`decode_frames`, :func:`write_frames`) and an animated PNG/WebP refused with a reason,
+never cut to its first frame, and a file that stops before its end
 marker is reported as truncated instead of being returned half grey. Writing encodes in memory, then
 writes a temporary file in the target folder and renames it over the target: a crash never leaves a
 partial output.
@@ -38,6 +39,7 @@ DEFAULT_MAX_PIXELS = int(os.environ.get("IMGGAN_MAX_PIXELS", 100_000_000))
 READ_SUFFIXES = {
     ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".jp2", ".pbm", ".pgm", ".ppm", ".pnm",
 }  # fmt: skip
+MULTI_FRAME_SUFFIXES = {".tif", ".tiff", ".gif"}  # formats whose frames are read and written one by one
 WRITE_FORMATS = {
     "png": ".png",
     "jpg": ".jpg",
@@ -154,8 +156,8 @@ def decode_image(
     if header is not None and header[2] > 1:
         many = "an animated WebP" if data[:4] == b"RIFF" else f"{header[2]} frames (pages)"
         raise ImageReadError(
-            f"{name}: {many}: imggan processes single images and will not keep only the first; "
-            "split it into one file per frame first"
+            f"{name}: {many}: one image is expected here and imggan will not keep only the first frame "
+            "(the batch runner processes multi-page TIFF and GIF frame by frame)"
         )
     truncated = _truncation(data)
     if truncated:
@@ -177,6 +179,39 @@ def decode_image(
     info = ImageInfo(format=_format_of(data, name), dtype=str(image.dtype), channels=channels)
     info.exif_rotated = orientation != 1
     return image, info
+
+
+def decode_frames(
+    data: bytes, name: str = "<bytes>", max_pixels: int | None = DEFAULT_MAX_PIXELS
+) -> tuple[list[np.ndarray], ImageInfo]:
+    """Decode every page of a multi-page TIFF or frame of an animated GIF (one image otherwise).
+
+    The pixel limit applies to the frames together (their memory), read from the header before decoding.
+    Animated PNG and WebP are refused with a reason (OpenCV reads their first frame only).
+
+    Raises:
+        ImageTooLargeError / ImageReadError: as :func:`decode_image`.
+    """
+    header = probe(data)
+    if header is None or header[2] <= 1:
+        image, info = decode_image(data, name, max_pixels=max_pixels)
+        return [image], info
+    width, height, frames = header
+    if data[:4] == b"RIFF" or data[:8] == b"\x89PNG\r\n\x1a\n":
+        kind = "an animated WebP" if data[:4] == b"RIFF" else f"an animated PNG ({frames} frames)"
+        raise ImageReadError(f"{name}: {kind}: only multi-page TIFF and GIF are processed frame by frame; convert it")
+    if max_pixels and width * height * frames > max_pixels:
+        raise ImageTooLargeError(
+            f"{name}: {frames} frames of {width}x{height} = {width * height * frames / 1e6:.0f} MP together exceed "
+            f"the limit of {max_pixels / 1e6:.0f} MP (raise it with IMGGAN_MAX_PIXELS or --max-pixels)"
+        )
+    ok, images = cv2.imdecodemulti(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if not ok or not images:
+        raise ImageReadError(f"{name}: not a readable image (its {frames} frames could not be decoded)")
+    images = [im if im.dtype in (np.uint8, np.uint16) else _to_uint16(im) for im in images]
+    first = images[0]
+    channels = 1 if first.ndim == 2 else first.shape[2]
+    return list(images), ImageInfo(format=_format_of(data, name), dtype=str(first.dtype), channels=channels)
 
 
 def _to_uint16(image: np.ndarray) -> np.ndarray:
@@ -259,6 +294,34 @@ def encode_image(image: np.ndarray, suffix: str, jpeg_quality: int = 95) -> byte
     if not ok:
         raise ImgganError(f"OpenCV could not encode an image as {suffix}")
     return buffer.tobytes()
+
+
+def write_frames(path: Path, images: list[np.ndarray], protect: set[Path] | None = None) -> None:
+    """Write ``images`` atomically as one multi-page TIFF or animated GIF (``path``'s suffix decides).
+
+    Raises:
+        ImgganError: the format stores one image only, or ``path`` is a protected input.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in MULTI_FRAME_SUFFIXES:
+        raise ImgganError(f"{path}: {len(images)} frames cannot be stored as {suffix or 'this format'}")
+    if protect is not None and Path(os.path.realpath(path)) in protect:
+        raise ImgganError(f"{path}: refusing to overwrite an input file")
+    if suffix == ".gif":  # OpenCV's GIF encoder takes 8-bit BGR
+        images = [_gif_frame(image) for image in images]
+    ok, buffer = cv2.imencodemulti(suffix, [np.ascontiguousarray(image) for image in images])
+    if not ok:
+        raise ImgganError(f"OpenCV could not encode {len(images)} frames as {suffix}")
+    atomic_write_bytes(path, buffer.tobytes())
+
+
+def _gif_frame(image: np.ndarray) -> np.ndarray:
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    return np.ascontiguousarray(image[..., :3])
 
 
 def write_image(path: Path, image: np.ndarray, jpeg_quality: int = 95, protect: set[Path] | None = None) -> None:

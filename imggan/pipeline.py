@@ -25,13 +25,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from imggan.errors import ImgganError
-from imggan.inputs import Job, expand_inputs, find_side_file, parse_shard, plan_outputs, real_path, shard_of
-from imggan.io import DEFAULT_MAX_PIXELS, decode_image, mask_gray, read_bytes, write_image
+from imggan.inputs import (
+    Job,
+    expand_inputs,
+    find_side_file,
+    parse_shard,
+    plan_outputs,
+    real_path,
+    remove_stale_temporaries,
+    shard_of,
+)
+from imggan.io import (
+    DEFAULT_MAX_PIXELS,
+    MULTI_FRAME_SUFFIXES,
+    decode_frames,
+    decode_image,
+    mask_gray,
+    read_bytes,
+    write_frames,
+    write_image,
+)
+from imggan.normalise import join_image, match_dtype, split_image
 from imggan.task import Item, RunContext, Task
+
+__all__ = ["RunReport", "join_image", "match_dtype", "process_image", "run_jobs", "run_task", "split_image"]
 
 
 @dataclass
@@ -49,58 +69,27 @@ class RunReport:
         return 1 if self.failed else 0
 
 
-# ------------------------------------------------------------------------------------ normalisation
-
-
-def split_image(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Any decoded image -> (HxWx3 BGR of the same dtype, alpha or None); gray is expanded to 3 channels."""
-    if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR), None
-    if image.shape[2] == 1:
-        return cv2.cvtColor(image[..., 0], cv2.COLOR_GRAY2BGR), None
-    if image.shape[2] == 4:
-        return np.ascontiguousarray(image[..., :3]), np.ascontiguousarray(image[..., 3])
-    return image, None
-
-
-def match_dtype(image: np.ndarray, dtype: np.dtype | str) -> np.ndarray:
-    """Convert between uint8 and uint16 by scaling (x257 / rounding down by 257)."""
-    dtype = np.dtype(dtype)
-    if image.dtype == dtype:
-        return image
-    if image.dtype == np.uint8 and dtype == np.uint16:
-        return image.astype(np.uint16) * 257
-    if image.dtype == np.uint16 and dtype == np.uint8:
-        return np.rint(image / 257.0).astype(np.uint8)
-    if image.dtype.kind == "f":
-        peak = np.iinfo(dtype).max
-        return np.clip(np.rint(image * peak), 0, peak).astype(dtype)
-    return image.astype(dtype)
-
-
-def join_image(result: np.ndarray, alpha: np.ndarray | None, channels: int, dtype: str) -> np.ndarray:
-    """Undo :func:`split_image` on a task's result: restore gray, re-attach alpha (resized), restore dtype."""
-    result = match_dtype(result, dtype)
-    if channels == 1 and result.ndim == 3:
-        return cv2.cvtColor(result, cv2.COLOR_BGR2GRAY)
-    if alpha is not None and result.ndim == 3:
-        alpha = match_dtype(alpha, result.dtype)
-        if alpha.shape[:2] != result.shape[:2]:
-            alpha = cv2.resize(alpha, (result.shape[1], result.shape[0]), interpolation=cv2.INTER_CUBIC)
-        return np.dstack([result, alpha])
-    return result
-
-
 # ------------------------------------------------------------------------------------------ stages
 
 
 def load_item(
     job: Job, task: Task, side_values: dict[str, Path | None], ctx: RunContext, max_pixels: int | None
 ) -> Item:
-    """Load stage: decode the input and its side files, normalise, then run the task's prepare stage."""
-    image, info = decode_image(read_bytes(job.source), str(job.source), max_pixels=max_pixels)
-    bgr, alpha = split_image(image)
+    """Load stage: decode the input and its side files, normalise, then run the task's prepare stage.
+
+    A multi-page TIFF or animated GIF becomes one item for its first frame, carrying the others in
+    ``item.extra["frames"]``; the runner processes them one by one and writes them back as one file.
+    """
+    frames, info = decode_frames(read_bytes(job.source), str(job.source), max_pixels=max_pixels)
+    if len(frames) > 1 and job.output.suffix.lower() not in MULTI_FRAME_SUFFIXES:
+        raise ImgganError(
+            f"{job.source}: {len(frames)} frames (pages) cannot be written as {job.output.suffix}: keep its format "
+            "(--format keep) or use --format tif"
+        )
+    bgr, alpha = split_image(frames[0])
     item = Item(source=job.source, relative=job.relative, image=bgr, alpha=alpha, info=info, output=job.output)
+    if len(frames) > 1:
+        item.extra["frames"] = [split_image(frame) for frame in frames[1:]]
     for side in task.side_inputs:
         found = find_side_file(side, side_values.get(side.name), job)
         if found is None:
@@ -120,6 +109,27 @@ def finish_item(item: Item, task: Task, ctx: RunContext) -> np.ndarray:
     if result is None:
         raise ImgganError(f"task {task.name!r} produced no result")
     return join_image(result, item.alpha, item.info.channels, item.info.dtype)
+
+
+def process_other_frames(item: Item, task: Task, model: Any, ctx: RunContext) -> list[Item]:
+    """Run the task over the frames after the first of a multi-frame item, one by one, as the first ran
+    (same side inputs, the task's prepare, process and later finish)."""
+    done = []
+    for bgr, alpha in item.extra.get("frames", []):
+        frame = Item(
+            source=item.source,
+            relative=item.relative,
+            image=bgr,
+            alpha=alpha,
+            info=item.info,
+            sides=dict(item.sides),
+            output=item.output,
+        )
+        if task.prepare is not None:
+            frame = task.prepare(frame, ctx)
+        frame.result = task.process(model, [frame], ctx)[0]
+        done.append(frame)
+    return done
 
 
 def _batches(items: Iterable[Item], batch_size: int) -> Iterator[list[Item]]:
@@ -143,24 +153,6 @@ def _progress(total: int, quiet: bool, name: str):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=f"imggan {name}", unit="img", file=sys.stderr, dynamic_ncols=True)
-
-
-def remove_stale_temporaries(jobs: Iterable[Job]) -> list[Path]:
-    """Delete the temporary files a killed run left beside its outputs (``.<name>.*.tmp``); returns them.
-
-    Every output is written as such a temporary file and renamed; a process killed between the two (SIGKILL,
-    power loss) leaves it behind. A job's temporaries belong to that job only (shards never share an output),
-    so removing them before the job runs again is safe.
-    """
-    import glob
-
-    removed = []
-    for job in jobs:
-        pattern = str(job.output.parent / (glob.escape(f".{job.output.name}.") + "*.tmp"))
-        for stale in glob.glob(pattern, include_hidden=True):
-            Path(stale).unlink(missing_ok=True)
-            removed.append(Path(stale))
-    return removed
 
 
 def run_jobs(
@@ -232,7 +224,11 @@ def run_jobs(
                         bar.update(1)
 
         def save(item: Item) -> Path:
-            write_image(item.output, finish_item(item, task, ctx), jpeg_quality=jpeg_quality, protect=protect)
+            if "frame_items" in item.extra:
+                frames = [finish_item(one, task, ctx) for one in (item, *item.extra["frame_items"])]
+                write_frames(item.output, frames, protect=protect)
+            else:
+                write_image(item.output, finish_item(item, task, ctx), jpeg_quality=jpeg_quality, protect=protect)
             return item.output
 
         for batch in _batches(loaded(), ctx.batch_size):
@@ -259,6 +255,14 @@ def run_jobs(
                         bar.update(1)
                     continue
                 item.result = result
+                if item.extra.get("frames"):
+                    try:
+                        item.extra["frame_items"] = process_other_frames(item, task, model, ctx)
+                    except Exception as exc:
+                        fail(item.source, exc)
+                        if bar is not None:
+                            bar.update(1)
+                        continue
                 writes.append((item, savers.submit(save, item)))
             still_pending = []
             for item, future in writes:

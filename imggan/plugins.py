@@ -127,6 +127,11 @@ class Registry:
         return self._keyed("register_recipes", "recipe")
 
     @functools.cached_property
+    def sources(self) -> dict[str, Any]:
+        """Image sources by task name (``register_sources``): tasks that take no input image."""
+        return self._keyed("register_sources", "source")
+
+    @functools.cached_property
     def models(self) -> list[Any]:
         """Model entries (``register_models``); unique per (task, name)."""
         models: list[Any] = []
@@ -153,7 +158,7 @@ class Registry:
 
     def collect_all(self) -> Registry:
         """Gather every kind now (tests and ``imggan plugins`` want the full picture)."""
-        for kind in ("tasks", "models", "stages", "losses", "augmentations", "recipes"):
+        for kind in ("tasks", "models", "stages", "losses", "augmentations", "recipes", "sources"):
             getattr(self, kind)
         return self
 
@@ -330,6 +335,7 @@ def plugin_info(pm: pluggy.PluginManager) -> list[dict[str, Any]]:
                 "hooks": hooks,
                 "builtin": name.startswith("imggan.builtin."),
                 "error": None,
+                "warnings": [w for w in getattr(pm, "warnings", []) if w.startswith(f"plugin {name!r}:")],
             }
         )
     for failure in getattr(pm, "failures", []):

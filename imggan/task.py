@@ -135,6 +135,8 @@ class Task:
         check_model: cheap check of ``ctx.model`` (resolve the name, read the card; no weights loaded),
             called before any input is skipped so a bad ``--model`` is reported even when every output
             exists; raise :class:`~imggan.errors.ModelNotFoundError`. ``None``: nothing to check.
+        takes_images: ``False`` for a task that makes images from nothing (generation): it is then no step
+            of ``imggan run``, which maps images to images.
     """
 
     name: str
@@ -147,6 +149,7 @@ class Task:
     side_inputs: Sequence[SideInput] = ()
     default_model: str | None = None
     check_model: Callable[[RunContext], None] | None = None
+    takes_images: bool = True
 
     @property
     def summary(self) -> str:

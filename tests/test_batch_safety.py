@@ -51,20 +51,39 @@ def test_distinct_formats_kept_do_not_collide(invoke, make_image, tmp_path):
     assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["a.jpg", "a.png", "a_run.jpg", "a_run.png"]
 
 
-def test_multi_frame_files_are_named_failures_and_single_gifs_in_folders_are_processed(invoke, tmp_path):
+def test_multi_page_tiff_and_animated_gif_are_processed_frame_by_frame(invoke, tmp_path):
+    """Every page/frame goes through the task and comes back in one file of the same format; a still GIF in a
+    folder is processed (not skipped); a multi-frame file that --format cannot store is refused, named."""
     folder = tmp_path / "in"
     folder.mkdir()
-    frames = [np.full((16, 20, 3), 50 * i, np.uint8) for i in range(3)]
-    assert cv2.imencodemulti(".tif", frames)[1].tofile(str(folder / "pages.tif")) is None
+    frames = [np.full((16, 20, 3), 40 * (i + 1), np.uint8) for i in range(3)]
+    cv2.imencodemulti(".tif", frames)[1].tofile(str(folder / "pages.tif"))
     cv2.imencodemulti(".gif", frames)[1].tofile(str(folder / "anim.gif"))
     cv2.imencode(".gif", frames[2])[1].tofile(str(folder / "still.gif"))
     cv2.imwrite(str(folder / "plain.png"), frames[1])
-    result = invoke("run", folder, "--steps", "gamma:1.0", "-o", tmp_path / "out")
-    assert result.exit_code == 1
-    assert "pages.tif: 3 frames (pages): imggan processes single images" in result.stderr
-    assert "anim.gif: 3 frames (pages)" in result.stderr
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["plain.png", "still.gif"]
-    assert "2 done, 2 failed" in result.stderr
+    result = invoke("run", folder, "--steps", "gamma:2", "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["anim.gif", "pages.tif", "plain.png", "still.gif"]
+    expected = [np.rint(((f / 255.0) ** 0.5) * 255).astype(np.uint8) for f in frames]
+    ok, pages = cv2.imdecodemulti(np.fromfile(str(tmp_path / "out" / "pages.tif"), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert ok and len(pages) == 3 and all(np.array_equal(p, e) for p, e in zip(pages, expected, strict=True))
+    ok, gif = cv2.imdecodemulti(np.fromfile(str(tmp_path / "out" / "anim.gif"), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert ok and len(gif) == 3
+    means = [float(g[..., :3].mean()) for g in gif]  # GIF is palette-quantised: each frame brightened, in order
+    assert means == sorted(means) and all(m > 40 * (i + 1) + 30 for i, m in enumerate(means))
+    as_png = invoke("run", folder / "pages.tif", "--steps", "gamma:2", "--format", "png", "-o", tmp_path / "png")
+    assert as_png.exit_code == 1
+    assert "pages.tif: 3 frames (pages) cannot be written as .png: keep its format" in as_png.stderr
+
+
+def test_animated_png_is_refused_with_a_reason(invoke, tmp_path):
+    """OpenCV reads an APNG's first frame only: the file is refused, named, rather than silently cut."""
+    ok, png = cv2.imencode(".png", np.zeros((4, 4, 3), np.uint8))
+    data = png.tobytes()
+    actl = b"\x00\x00\x00\x08acTL" + (2).to_bytes(4, "big") + (0).to_bytes(4, "big") + b"\x00\x00\x00\x00"
+    (tmp_path / "anim.png").write_bytes(data[:33] + actl + data[33:])  # acTL right after IHDR
+    result = invoke("run", tmp_path / "anim.png", "--steps", "gamma:2", "-o", tmp_path / "out")
+    assert result.exit_code == 1 and "anim.png: an animated PNG (2 frames)" in result.stderr
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")

@@ -39,7 +39,7 @@ def test_multi_frame_files_count_their_frames_and_are_refused_with_a_reason(tmp_
     assert probe(buffer.tobytes()) == (30, 20, 3)
     path = tmp_path / f"pages{suffix}"
     buffer.tofile(str(path))
-    with pytest.raises(ImageReadError, match=rf"pages\{suffix}: 3 frames \(pages\): imggan processes single images"):
+    with pytest.raises(ImageReadError, match=rf"pages\{suffix}: 3 frames \(pages\): one image is expected here"):
         read_image(path)
     single = tmp_path / f"one{suffix}"
     cv2.imencode(suffix, frames[1])[1].tofile(str(single))

@@ -67,6 +67,11 @@ class AllHooksPlugin:
         self.called.append("register_recipes")
         register(SimpleNamespace(name="fx-recipe"))
 
+    @imggan.hookimpl
+    def register_sources(self, register):
+        self.called.append("register_sources")
+        register(SimpleNamespace(name="fx-task"))
+
 
 # How each hook's contribution shows up once the plugin is collected (registry) and asked for commands (group).
 EXERCISED: dict[str, Callable[[Registry, click.Group], bool]] = {
@@ -77,6 +82,7 @@ EXERCISED: dict[str, Callable[[Registry, click.Group], bool]] = {
     "register_losses": lambda registry, group: "fx-loss" in registry.losses,
     "register_augmentations": lambda registry, group: "fx-augmentation" in registry.augmentations,
     "register_recipes": lambda registry, group: "fx-recipe" in registry.recipes,
+    "register_sources": lambda registry, group: "fx-task" in registry.sources,
 }
 
 

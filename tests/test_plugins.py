@@ -341,9 +341,11 @@ def test_a_misspelt_or_unmarked_hook_is_reported_naming_the_plugin(install_plugi
     assert any("plugin 'fx_typo': register_stages is not marked @imggan.hookimpl" in w for w in pm.warnings)
     (row,) = [r for r in plugin_info(pm) if r["name"] == "fx_typo"]
     assert row["hooks"] == []  # not listed as if it were a hook
+    assert len(row["warnings"]) == 2
     imggan.plugins.reset()  # the warnings go to stderr once per process
     result = invoke("plugins")
     assert "register_task is marked @imggan.hookimpl but is no hook" in result.stderr
+    assert "  warning: plugin 'fx_typo': register_stages is not marked @imggan.hookimpl" in result.stdout
 
 
 def test_an_unknown_allowlisted_plugin_is_warned_about(install_plugins, monkeypatch, invoke):

@@ -133,3 +133,23 @@ def test_stage_and_task_names_never_clash_in_the_builtins(invoke):
 
     registry = get_registry()
     assert "nlmeans" in registry.stages and not set(registry.stages) & set(registry.tasks)
+
+
+def test_a_task_that_takes_no_images_is_no_step(install_plugins, invoke, make_image, tmp_path):
+    install_plugins(
+        fx_gen="""
+        import numpy as np
+        import imggan
+        from imggan.task import Task
+
+
+        @imggan.hookimpl
+        def register_tasks(register):
+            register(Task("fx-gen", "Make images from nothing.", load=lambda ctx: None,
+                          process=lambda m, items, ctx: [], takes_images=False))
+        """
+    )
+    make_image(tmp_path / "a.png")
+    result = invoke("run", tmp_path / "a.png", "--steps", "fx-gen", "-o", tmp_path / "o")
+    assert result.exit_code == 2 and "unknown step 'fx-gen'" in result.stderr
+    assert "fx-gen" not in invoke("stages").stdout

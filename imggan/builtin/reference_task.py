@@ -23,7 +23,7 @@ from typing import Any
 import click
 import numpy as np
 
-from imggan.errors import ImgganError
+from imggan.errors import ImgganError, MaskError
 from imggan.hookspecs import hookimpl
 from imggan.stages import parse_steps
 from imggan.task import Item, RunContext, Task
@@ -91,7 +91,7 @@ def plan_steps(ctx: RunContext) -> list[Step]:
             "e.g. --steps 'denoise;upscale:model=sharp'"
         )
     registry = get_registry()
-    stages, tasks = registry.stages, {n: t for n, t in registry.tasks.items() if n != "run"}
+    stages, tasks = registry.stages, {n: t for n, t in registry.tasks.items() if n != "run" and t.takes_images}
     steps = []
     for name, params in parse_steps(spec):
         if name in stages:
@@ -176,12 +176,16 @@ def _run_task_step(step: Step, image: np.ndarray, item: Item) -> np.ndarray:
         output=item.output,
     )
     if step.task.prepare is not None:
-        sub = step.task.prepare(sub, step.ctx)
+        try:
+            sub = step.task.prepare(sub, step.ctx)
+        except MaskError as exc:
+            names = "|".join(side.name for side in step.task.side_inputs) or "mask"
+            raise MaskError(f"{exc} (as a step: {step.name}:{names}=FILE|DIR)") from None
     results = step.task.process(step.model, [sub], step.ctx)
     sub.result = results[0]
     result = step.task.finish(sub, step.ctx) if step.task.finish is not None else sub.result
     item.alpha = sub.alpha  # a task may take the alpha for itself (inpaint: transparent = hole)
-    from imggan.pipeline import match_dtype, split_image
+    from imggan.normalise import match_dtype, split_image
 
     rgb, _ = split_image(np.asarray(result))
     return match_dtype(rgb, image.dtype)

@@ -14,7 +14,7 @@ import numpy as np
 
 from imggan.errors import ImgganError
 from imggan.hookspecs import hookimpl
-from imggan.pipeline import match_dtype
+from imggan.normalise import match_dtype
 from imggan.stages import Stage
 
 

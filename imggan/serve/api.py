@@ -24,6 +24,7 @@ from imggan.serve.guards import BodyTooLarge
 from imggan.serve.limits import BusyError
 from imggan.serve.runner import (
     OUTPUT_FORMATS,
+    Encoded,
     TaskFailure,
     check_model,
     decode_sides,
@@ -34,7 +35,9 @@ from imggan.serve.runner import (
     safe_name,
 )
 from imggan.serve.schema import OptionError, model_schema, parse_options, task_schema
+from imggan.serve.sources import make_image, sources_of
 from imggan.serve.steps import check_steps
+from imggan.task import ImageInfo
 
 RESERVED_FIELDS = ("image", "model", "format", "jpeg_quality")
 
@@ -48,7 +51,12 @@ _RUN_BODY = {
                 "type": "object",
                 "required": ["image"],
                 "properties": {
-                    "image": {"type": "string", "format": "binary", "description": "The input image file."},
+                    "image": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": 'The input image file (a task listed with `"inputs": []` takes none: '
+                        "send its options alone, in this form or URL-encoded, or no body).",
+                    },
                     "mask": {
                         "type": "string",
                         "format": "binary",
@@ -64,7 +72,15 @@ _RUN_BODY = {
                     "description": "The task's own options by name (GET /api/v1/tasks, `options`).",
                 },
             }
-        }
+        },
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "description": 'For a task listed with `"inputs": []` (a generator): its options, `model`, '
+                "`format` and `jpeg_quality`, and no file.",
+                "additionalProperties": {"type": "string"},
+            }
+        },
     },
 }
 
@@ -98,7 +114,8 @@ def tasks(request: Request) -> list[dict[str, Any]]:
     """One entry per task (plugins' included): the form the page builds for it."""
     registry = _state(request).registry
     models = list(registry.models)
-    return [task_schema(task, models) for task in registry.tasks.values()]
+    sources = sources_of(registry)
+    return [task_schema(task, models, sources.get(task.name)) for task in registry.tasks.values()]
 
 
 @router.get("/models", summary="Every registered model")
@@ -107,9 +124,17 @@ def models(request: Request) -> list[dict[str, Any]]:
     return [model_schema(m) for m in _state(request).registry.models]
 
 
-async def _read_form(request: Request) -> tuple[dict[str, tuple[bytes, str]], dict[str, str]]:
-    """Split a multipart body into files ``{field: (bytes, client name)}`` and text fields."""
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+async def _read_form(request: Request, needs_image: bool = True) -> tuple[dict[str, tuple[bytes, str]], dict[str, str]]:
+    """Split a multipart body into files ``{field: (bytes, client name)}`` and text fields.
+
+    A task that takes no input image (``needs_image=False``) also accepts a URL-encoded form or no body.
+    """
+    content_type = request.headers.get("content-type", "")
+    if not needs_image and not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        if await request.body():
+            raise HTTPException(400, "send the options as a form (multipart/form-data or URL-encoded), or no body")
+        return {}, {}
+    if needs_image and not content_type.startswith("multipart/form-data"):
         raise HTTPException(400, "send multipart/form-data with an `image` file field")
     try:
         form = await request.form(max_files=16, max_fields=64)
@@ -205,6 +230,50 @@ async def _run_form(state: Any, task: Any, files: dict, fields: dict[str, str]) 
     return name, encoded, seconds
 
 
+async def _run_source(
+    state: Any, task: Any, source: Any, files: dict, fields: dict[str, str]
+) -> tuple[str, Any, float]:
+    """Make the image of a task that takes no input image from its options (off the event loop).
+
+    Returns the result's name (``<task>.png``), the encoded result and the model's seconds.
+    """
+    if files:
+        raise HTTPException(400, f"task {task.name!r} takes no input image or file (got {', '.join(sorted(files))})")
+    try:
+        options = parse_options(task, {k: v for k, v in fields.items() if k not in RESERVED_FIELDS}, source.options)
+        model = check_model(task, fields.get("model"), list(state.registry.models))
+        quality = _jpeg_quality(fields)
+        suffix = output_suffix(fields.get("format", "keep"), ImageInfo(format=".png"))
+    except ImgganError as exc:  # an option, model or format the request may not have
+        raise HTTPException(400, str(exc)) from exc
+
+    def work() -> tuple[Encoded, float]:
+        with state.gate.running():
+            started = time.perf_counter()
+            try:
+                image = make_image(
+                    task,
+                    source,
+                    options,
+                    device=state.device,
+                    model=model,
+                    max_pixels=state.config.max_pixels,
+                    models=state.source_models,
+                )
+            except ImgganError:
+                raise
+            except Exception as exc:  # a model's failure must not take the server down
+                raise TaskFailure(f"task {task.name!r} failed: {type(exc).__name__}: {exc}") from exc
+            seconds = time.perf_counter() - started
+        return encode_result(image, suffix, quality), seconds
+
+    try:
+        encoded, seconds = await run_in_threadpool(work)
+    except (ImgganError, TaskFailure) as exc:
+        raise _http_error(exc) from exc
+    return f"{task.name}.png", encoded, seconds
+
+
 @router.post(
     "/run/{task_name}",
     summary="Run a task on an uploaded image; the response body is the result image",
@@ -222,16 +291,23 @@ async def _run_form(state: Any, task: Any, files: dict, fields: dict[str, str]) 
 async def run(task_name: str, request: Request) -> Response:
     """Multipart ``image`` [+ side inputs such as ``mask``] + options -> the image the CLI would write.
 
+    A task listed with ``"inputs": []`` (a generator) takes its options alone (multipart, URL-encoded or no
+    body) and answers with the image they make, a PNG unless ``format`` says otherwise.
+
     The output keeps the input's format unless ``format`` says otherwise, and follows the CLI's rules for
     bit depth and alpha (16-bit stays 16-bit where the format can hold it; alpha is kept or, for inpaint
     without a mask, used as the hole).
     """
     state = _state(request)
     task = _task(request, task_name)
+    source = sources_of(state.registry).get(task_name)
     try:
         with state.gate.place():  # a place in the queue first: a crowd is turned away before its bodies are read
-            files, fields = await _read_form(request)
-            name, encoded, seconds = await _run_form(state, task, files, fields)
+            files, fields = await _read_form(request, needs_image=source is None)
+            if source is not None:
+                name, encoded, seconds = await _run_source(state, task, source, files, fields)
+            else:
+                name, encoded, seconds = await _run_form(state, task, files, fields)
     except BusyError as exc:
         raise _busy(exc) from exc
     return _image_response(encoded, name, seconds)

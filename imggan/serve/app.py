@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from imggan import __version__
 from imggan.serve.api import router
 from imggan.serve.guards import BodyLimit, BodyTooLarge, LocalOnly
 from imggan.serve.limits import InferenceGate, ServeConfig
+from imggan.serve.sources import SourceModels
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("imggan.serve")
@@ -31,12 +32,14 @@ log = logging.getLogger("imggan.serve")
 
 @dataclass
 class ServerState:
-    """What every request handler reads: settings, the registry, the device and its gate."""
+    """What every request handler reads: settings, the registry, the device, its gate and the loaded models of
+    tasks that take no input image."""
 
     config: ServeConfig
     registry: Any
     device: str
     gate: InferenceGate
+    source_models: SourceModels = field(default_factory=SourceModels)
 
 
 def create_app(config: ServeConfig | None = None, registry: Any = None) -> FastAPI:

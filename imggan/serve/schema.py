@@ -20,13 +20,15 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
 
 from imggan.errors import ImgganError
 from imggan.task import Task
+
+_UNSET = getattr(click.core, "UNSET", None)  # click >= 8.2 marks "no default" with a sentinel
 
 
 class OptionError(ImgganError):
@@ -59,7 +61,7 @@ def _kind(param: click.Option) -> dict[str, Any]:
 def _default(param: click.Option) -> Any:
     """The option's default as the CLI shows it (before callbacks): JSON-safe."""
     default = param.default() if callable(param.default) else param.default
-    if default is getattr(click.core, "UNSET", None):  # click >= 8.2 marks "no default" with a sentinel
+    if default is _UNSET:
         return False if param.is_flag else None
     if default is None or isinstance(default, bool | int | float | str):
         return default
@@ -78,15 +80,21 @@ def option_schema(param: click.Option) -> dict[str, Any]:
     }
 
 
-def task_schema(task: Task, models: list[Any] | None = None) -> dict[str, Any]:
-    """What the page needs to offer ``task``: summary, help, side inputs, options and models."""
+def task_schema(task: Task, models: list[Any] | None = None, source: Any = None) -> dict[str, Any]:
+    """What the page needs to offer ``task``: summary, help, inputs, side inputs, options and models.
+
+    ``source`` (an :class:`imggan.serve.sources.Source`) marks a task that takes no input image: its
+    ``inputs`` are ``[]`` and its options are the source's.
+    """
+    sides = [] if source is not None else list(task.side_inputs)
+    options = source.options if source is not None else task.options
     return {
         "name": task.name,
         "summary": task.summary,
         "help": task.help.strip(),
-        "inputs": ["image", *[side.name for side in task.side_inputs]],
-        "side_inputs": [{"name": s.name, "help": s.help, "grayscale": s.grayscale} for s in task.side_inputs],
-        "options": [option_schema(p) for p in task.options if not _hidden(p)],
+        "inputs": [] if source is not None else ["image", *[side.name for side in sides]],
+        "side_inputs": [{"name": s.name, "help": s.help, "grayscale": s.grayscale} for s in sides],
+        "options": [option_schema(p) for p in options if not _hidden(p)],
         "default_model": task.default_model,
         "models": [model_schema(m) for m in (models or []) if m.task == task.name],
     }
@@ -103,15 +111,18 @@ def model_schema(entry: Any) -> dict[str, Any]:
     }
 
 
-def parse_options(task: Task, form: Mapping[str, str]) -> dict[str, Any]:
+def parse_options(
+    task: Task, form: Mapping[str, str], options: Sequence[click.Parameter] | None = None
+) -> dict[str, Any]:
     """Form strings -> the task's option values, converted and checked by the task's own click options.
 
     Options not in ``form`` get their defaults, as on the command line. Empty strings count as not given.
+    ``options`` replaces the task's own (a source's options, for a task that takes no input image).
 
     Raises:
         OptionError: an unknown option name, a hidden (path) option, or a value the option refuses.
     """
-    params = {p.name: p for p in task.options if isinstance(p, click.Option)}
+    params = {p.name: p for p in (task.options if options is None else options) if isinstance(p, click.Option)}
     for name in form:
         if name not in params:
             known = ", ".join(sorted(n for n, p in params.items() if not _hidden(p))) or "none"
@@ -125,7 +136,8 @@ def parse_options(task: Task, form: Mapping[str, str]) -> dict[str, Any]:
         if raw is None or raw == "":
             raw = param.get_default(ctx)
         try:
-            values[name] = param.process_value(ctx, raw)
+            value = param.process_value(ctx, raw)
         except click.ClickException as exc:  # BadParameter, MissingParameter
             raise OptionError(f"option {name!r}: {exc.format_message()}") from exc
+        values[name] = None if value is _UNSET else value  # as the CLI passes an option without default
     return values

@@ -111,17 +111,24 @@ def build_networks(recipe: TrainRecipe, config: dict[str, Any], device: torch.de
     return Networks(G, D, make_ema(G), channels_last, D is not None and accepts_features(D))
 
 
-def wrap_networks(nets: Networks, config: dict[str, Any], info: DistInfo, device: torch.device) -> None:
-    """Wrap for training: DDP across ranks, then ``torch.compile`` when ``config["compile"]``."""
+def wrap_networks(
+    nets: Networks, config: dict[str, Any], info: DistInfo, device: torch.device, group: Any = None
+) -> None:
+    """Wrap for training: DDP across ranks, then ``torch.compile`` when ``config["compile"]``.
+
+    ``group`` is the process group DDP reduces over (the distributed session's own DDP group, see
+    :class:`~imggan.train.distributed.Session`); ``None`` means the default group.
+    """
     nets.eager()
     if info.enabled:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
         ids = [device.index] if device.type == "cuda" else None
         unused = bool(config.get("find_unused"))
-        nets.G_train = nets.g_ddp = DDP(nets.G, device_ids=ids, find_unused_parameters=unused)
+        ddp = {"device_ids": ids, "find_unused_parameters": unused, "process_group": group}
+        nets.G_train = nets.g_ddp = DDP(nets.G, **ddp)
         if nets.D is not None:
-            nets.D_train = nets.d_ddp = DDP(nets.D, device_ids=ids, find_unused_parameters=unused)
+            nets.D_train = nets.d_ddp = DDP(nets.D, **ddp)
     if config.get("compile"):
         nets.G_train = torch.compile(nets.G_train)
         if nets.D is not None:

@@ -26,7 +26,7 @@ Examples:
   imggan train toy2d --out runs/toy --steps 2000
   imggan train digits --out runs/digits --set gan_loss=hinge --set ema_beta=0.99
   imggan train denoise --list-config                             # every key: type, default, help
-  imggan train denoise --data DIR --out runs/ft --init denoise --steps 500   # fine-tune a shipped model
+  imggan train denoise --data DIR --out runs/ft --init default --steps 500   # fine-tune a shipped model
   imggan train TASK --data DIR --out runs/x --loss adv=1,l1=10 --set augment='["color","translation"]'
   imggan train TASK --data DIR --out runs/x --resume          # continue after a stop or a crash
   torchrun --nproc_per_node 2 -m imggan train TASK --data DIR --out runs/x

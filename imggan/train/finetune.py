@@ -4,9 +4,10 @@
 ``.safetensors`` file with its JSON card beside it. The card's ``arch`` decides how G is built, so no
 ``--set arch.*`` is needed: when the recipe has an ``arch`` table (``defaults["arch"] = {...}``) the whole
 card ``arch`` goes there; every other ``arch`` entry that is one of the recipe's keys (``widths``, ``scale``)
-sets that key. Options the user gives still win over the card. A fine-tuning run also takes the recipe's
-``finetune`` defaults (else :data:`imggan.train.config.FINETUNE_DEFAULTS`): Adam's moments start at zero,
-and a full learning rate on the first steps wrecks trained weights.
+sets that key (a recipe's ``card_config`` replaces this rule). Options the user gives still win over the
+card. A fine-tuning run also takes the recipe's ``finetune`` defaults (else
+:data:`imggan.train.config.FINETUNE_DEFAULTS`): Adam's moments start at zero, and a full learning rate on the
+first steps wrecks trained weights.
 
 Example:
     >>> from imggan.train.finetune import arch_overrides
@@ -76,7 +77,7 @@ def arch_overrides(card: dict[str, Any], schema: Schema) -> dict[str, Any]:
         out["arch"] = dict(arch)
     for key, value in arch.items():
         f = schema.fields.get(key)
-        if key in ARCH_SKIP or f is None or f.owner == "trainer" or key == "arch":
+        if key in ARCH_SKIP or f is None or f.owner == "trainer" or (key == "arch" and "arch" in out):
             continue
         out[key] = schema.check_item(key, value, f"--init card arch.{key}")
     return out
@@ -89,7 +90,9 @@ def finetune_layer(recipe: Any, schema: Schema, init: str) -> tuple[dict[str, An
     path = resolve_init(str(recipe.name), init)
     defaults = FINETUNE_DEFAULTS if getattr(recipe, "finetune", None) is None else recipe.finetune
     layer = dict(schema.check(dict(defaults), "fine-tune defaults"))
-    layer.update(arch_overrides(read_init_card(path), schema))
+    card = read_init_card(path)
+    custom = getattr(recipe, "card_config", None)
+    layer.update(schema.check(custom(card), "--init card") if custom is not None else arch_overrides(card, schema))
     layer["init"] = str(path)
     return layer, path
 

@@ -88,6 +88,9 @@ class TrainRecipe:
         finetune: config defaults used instead of the trainer's when the run starts from ``--init`` weights
             (a lower learning rate, a warm-up); ``None``: :data:`imggan.train.config.FINETUNE_DEFAULTS`.
         required: keys that must be set for a run (e.g. ``("data",)``); a missing one is a usage error.
+        card_config: optional ``card -> {config key: value}`` that rebuilds the architecture an ``--init``
+            model's card describes (default: :func:`imggan.train.finetune.arch_overrides`' generic rule); for
+            cards that leave a key out when it had an older default, say.
 
     ``prepare_batch`` may also take the run's config as a third argument, ``(batch, device, config)``: the
     trainer passes it whenever the callable accepts it.
@@ -111,6 +114,7 @@ class TrainRecipe:
     config_fields: Sequence[ConfigField] | type | None = None
     finetune: dict[str, Any] | None = None
     required: Sequence[str] = ()
+    card_config: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 def prepare_on_device(recipe: TrainRecipe, batch: Batch, device: torch.device, config: dict[str, Any]) -> Batch:

@@ -213,8 +213,8 @@ class Schema:
             tp = f.type if f.type is not None else infer_type(None if f.default is MISSING else f.default)
             self.fields[f.name] = dataclasses.replace(f, type=tp, default=None if f.default is MISSING else f.default)
             return
-        default = old.default if f.default is MISSING else f.default
-        if f.default is not MISSING:
+        default = old.default if f.default is MISSING or f.default is None else f.default
+        if f.default is not MISSING and f.default is not None:  # None: "not set", as in merge_config
             try:
                 default = coerce(f.default, old.type)
             except TypeError as exc:

@@ -70,7 +70,7 @@ class Trainer:
         self.device = device
         if device.type == "cuda":  # fixed crop sizes: let cuDNN pick the fastest conv kernels once per shape
             torch.backends.cudnn.benchmark = True
-        self._created_group = dist_utils.init(self.info, device)
+        self.session = dist_utils.Session(self.info, device)  # the process groups, closed in close()
         if int(config.get("threads") or 0) > 0:
             torch.set_num_threads(int(config["threads"]))
         self.writes = run_dir is not None and self.info.is_main
@@ -85,7 +85,7 @@ class Trainer:
             config.get("lr_warmup") or 0
         )
         lr_schedule_factor(config, 0)  # fails early on an unknown schedule name
-        builder.wrap_networks(self.nets, config, self.info, device)
+        builder.wrap_networks(self.nets, config, self.info, device, self.session.ddp_group)
         self._compile_pending = bool(config.get("compile"))  # the first step checks that compilation works
         self.pending_events: list[str] = []  # messages for the run's log, drained by the training loop
         self.aug = builder.build_augment(config)
@@ -394,9 +394,9 @@ class Trainer:
         ckpt.restore_state(self, tensors, meta, path)
 
     def close(self) -> None:
-        """Stop the data thread and leave the process group."""
+        """Stop the data thread, then end the distributed session (see :class:`~imggan.train.distributed.Session`)."""
         self.stream.close()
-        dist_utils.shutdown(self._created_group)
+        self.session.close()
 
 
 def __getattr__(name: str) -> Any:

@@ -5,7 +5,8 @@ test opens the packaged astronaut photo, paints a stroke with pointer events, ru
 the page shows: the input's size, and different from the input only inside the painted stroke; then it
 downloads the result in the input's format. A screenshot is kept as an artefact (``IMGGAN_SERVE_SCREENSHOT=path``
 saves another copy, which is how docs/serve-screenshot.png is made). The second opens a large photo, chains a
-plugin's task on the inpainted result and undoes that step.
+plugin's task on the inpainted result and undoes that step. The third runs a task that takes no input image
+(``generate``) with no image opened, upscales its result and undoes that step.
 
 Nothing is downloaded: the browser and driver are the system's (``apt-get install -y chromium
 chromium-driver``), Selenium Manager is never started. When they are missing or the browser cannot start,
@@ -247,3 +248,44 @@ def test_a_large_photo_a_plugin_task_and_the_history(live_server, browser, photo
     assert len(driver.find_elements(By.CSS_SELECTOR, "#history li")) == 2
     back = _blob(driver, driver.find_element(By.ID, "img-current").get_attribute("src"))
     assert np.array_equal(back, filled)
+
+
+def test_generate_without_an_image_then_upscale_the_result(live_server, browser, tmp_path) -> None:
+    """A task listed with no inputs runs with no image opened; its result is the start of a new history."""
+    import urllib.request
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser
+    driver.get(live_server)
+    _wait(driver, "return document.body.dataset.ready === '1'", 20, "the task list")
+    Select(driver.find_element(By.ID, "task-select")).select_by_value("generate")
+    button = driver.find_element(By.ID, "run-btn")
+    assert button.text == "Generate" and button.is_enabled(), "a generator needs no image to run"
+    for name, value in (("count", "20"), ("zoom", "2"), ("seed", "5")):
+        field = driver.find_element(By.ID, f"opt-{name}")
+        field.clear()
+        field.send_keys(value)
+    button.click()
+    _wait(driver, "return document.body.dataset.runs === '1'", 30, "the generated grid")
+    grid = _blob(driver, driver.find_element(By.ID, "img-current").get_attribute("src"))
+    assert grid.shape[:2] == (2 * 34 + 2, 10 * 34 + 2)  # 20 digits of 16 px x 2, one class per column, 2 px gaps
+    request = urllib.request.Request(live_server + "api/v1/run/generate", data=b"count=20&zoom=2&seed=5")
+    with urllib.request.urlopen(request, timeout=30) as response:  # the API gives the very same picture
+        direct = cv2.imdecode(np.frombuffer(response.read(), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(grid if grid.ndim == 2 else grid[..., 0], direct)
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#history li")) == 1
+
+    Select(driver.find_element(By.ID, "task-select")).select_by_value("upscale")
+    Select(driver.find_element(By.ID, "opt-scale")).select_by_value("2")
+    driver.find_element(By.ID, "run-btn").click()
+    _wait(driver, "return document.body.dataset.runs === '2'", 45, "the upscaled grid")
+    bigger = _blob(driver, driver.find_element(By.ID, "img-current").get_attribute("src"))
+    assert bigger.shape[:2] == (2 * grid.shape[0], 2 * grid.shape[1])
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#history li")) == 2
+    shot = tmp_path / "serve-generate.png"
+    driver.save_screenshot(str(shot))
+    print(f"screenshot: {shot}")
+    driver.find_element(By.ID, "history-undo").click()
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#history li")) == 1

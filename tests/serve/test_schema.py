@@ -56,3 +56,9 @@ def test_parse_runs_the_options_conversions_and_callbacks() -> None:
         parse_options(task, {"scale": "3"})
     with pytest.raises(OptionError, match=r"unknown option 'size' for task 'demo' \(options: count, flag, scale\)"):
         parse_options(task, {"size": "1"})
+
+
+def test_options_without_a_default_arrive_as_none_as_on_the_command_line() -> None:
+    task = _task(click.Option(["--label"]), click.Option(["--columns"], type=click.IntRange(1, 9)))
+    assert parse_options(task, {}) == {"label": None, "columns": None}
+    assert parse_options(task, {"label": "", "columns": "3"}) == {"label": None, "columns": 3}

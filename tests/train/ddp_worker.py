@@ -2,6 +2,9 @@
 
 Trains the toy2d recipe on a *global* batch stream sliced by rank, so one process with the whole global
 batch and N processes with a slice each see the same data; writes each rank's final weights.
+
+``ddp_worker.py OUT --fail-rank R`` instead runs ``train()`` where rank R's data raises at its 3rd batch (the
+failure-path test: the other ranks must stop promptly, naming rank R).
 """
 
 from __future__ import annotations
@@ -31,7 +34,11 @@ CONFIG = {
 }
 
 
-def sliced_recipe():
+class InjectedFailure(ValueError):
+    """The error the failure-path test makes one rank raise."""
+
+
+def sliced_recipe(fail_rank: int | None = None, fail_at: int = 3):
     recipe = make_recipe()
     base = recipe.make_batches
 
@@ -41,8 +48,12 @@ def sliced_recipe():
         per_rank = GLOBAL_BATCH // world
         stream = base({**config, "batch_size": GLOBAL_BATCH}, config["seed"])
         draw = stream.draw
+        drawn = [0]
 
         def sliced():
+            drawn[0] += 1
+            if rank == fail_rank and drawn[0] >= fail_at:
+                raise InjectedFailure(f"injected data failure on rank {rank}")
             batch = draw()
             return {k: v[rank * per_rank : (rank + 1) * per_rank] for k, v in batch.items()}
 
@@ -76,13 +87,16 @@ def run_steps(out: Path) -> Path:
 
 
 if __name__ == "__main__":
-    import torch.distributed as dist
+    from imggan.train.distributed import process_group
 
     torch.set_num_threads(1)
     out = Path(sys.argv[1])
-    # One process group for both phases (the Trainer then neither creates nor destroys it).
-    dist.init_process_group("gloo")
-    run_steps(out)
-    # The full train() under torchrun: only rank 0 writes the run folder.
-    train(sliced_recipe(), {**CONFIG, "steps": 3, "batch_size": GLOBAL_BATCH // 2}, out / "run")
-    dist.destroy_process_group()
+    if "--fail-rank" in sys.argv:
+        fail_rank = int(sys.argv[sys.argv.index("--fail-rank") + 1])
+        train(sliced_recipe(fail_rank), {**CONFIG, "steps": 50, "batch_size": GLOBAL_BATCH // 2}, out / "run")
+        sys.exit(0)
+    # One default group for both phases, destroyed once at the end (the Trainers inside only add DDP's group).
+    with process_group():
+        run_steps(out)
+        # The full train() under torchrun: only rank 0 writes the run folder.
+        train(sliced_recipe(), {**CONFIG, "steps": 3, "batch_size": GLOBAL_BATCH // 2}, out / "run")

@@ -3,6 +3,7 @@ loss explodes stops with a clear message, a non-zero exit and no export."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from pathlib import Path
 
@@ -121,3 +122,19 @@ def test_nan_after_every_rollback_still_stops_with_exit_1(tmp_path: Path) -> Non
     )
     assert result.exit_code == 1 and "2 rollback" in result.output
     assert not (tmp_path / "generator.safetensors").exists()
+
+
+def test_every_shipped_model_with_a_recipe_loads_from_its_card_alone() -> None:
+    """--init NAME|PATH builds G from the card (arch table, arch keys, or the recipe's card_config)."""
+    from imggan.train.finetune import load_init
+
+    cases = [
+        ("imggan_enhance", "denoise.safetensors", "imggan_enhance.recipes", "denoise_recipe"),
+        ("imggan_enhance", "upscale-x2.safetensors", "imggan_enhance.recipes", "upscale_recipe"),
+        ("imggan_inpaint", "inpaint-small.safetensors", "imggan_inpaint.recipes", "build_recipe"),
+    ]
+    for package, weights_name, module_name, factory in cases:
+        weights = _package_file(package, weights_name)
+        recipe = getattr(importlib.import_module(module_name), factory)()
+        config = configure(recipe, {"init": str(weights), "data": "unused"})
+        load_init(recipe.build_generator(config), config["init"])  # raises on any name or shape mismatch

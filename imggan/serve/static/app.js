@@ -131,7 +131,15 @@ function showTask(name) {
   for (const m of state.task.models) if (m.available) models.add(new Option(m.name, m.name));
   $("model-row").hidden = state.task.models.length === 0;
   $("mask-tools").classList.toggle("unused", !needsMask());
+  $("run-btn").textContent = makesImage() ? "Generate" : "Run";
+  $("drop-hint").textContent = makesImage() ? `Press Generate, or open or drop an image to start` : "Open or drop an image to start";
   updateButtons();
+}
+
+// A task listed with no inputs (a generator) makes its image from the options alone: its run needs no
+// image and starts a new history from the result, to which other tasks can then be applied.
+function makesImage() {
+  return !!state.task && state.task.inputs.length === 0;
 }
 
 function needsMask() {
@@ -291,7 +299,7 @@ function renderHistory() {
 
 function updateButtons() {
   const has = !!current();
-  $("run-btn").disabled = state.busy || !has || !state.task;
+  $("run-btn").disabled = state.busy || !state.task || (!has && !makesImage());
   $("history-undo").disabled = state.busy || state.steps.length < 2;
   $("download-btn").disabled = state.busy || state.steps.length < 1;
   $("mask-undo").disabled = state.strokes.length === 0;
@@ -417,9 +425,29 @@ function exportMask() {
 
 // ------------------------------------------------------------------------------------------ run
 
+// POST a run's form; the result image and the model's seconds, or an Error with the server's message.
+async function postRun(task, body) {
+  const response = await fetch(`${API}/run/${encodeURIComponent(task.name)}`, { method: "POST", body });
+  if (!response.ok) {
+    const detail = await errorText(response);
+    const retry = response.headers.get("Retry-After");
+    throw new Error(retry ? `${detail} (Retry-After ${retry} s)` : detail);
+  }
+  return { blob: await response.blob(), seconds: Number(response.headers.get("X-Imggan-Seconds") || 0) };
+}
+
+// A history entry: the task and the options that differ from their defaults.
+function stepLabel(task, options) {
+  const shown = Object.entries(options)
+    .filter(([name, value]) => String(task.options.find((o) => o.name === name)?.default) !== value)
+    .map(([name, value]) => `${name}=${value}`);
+  return [task.name, ...shown].join(" ");
+}
+
 async function run() {
   const step = current();
-  if (!step || !state.task || state.busy) return;
+  if (!state.task || state.busy || (!step && !makesImage())) return;
+  if (makesImage()) return generate();
   const task = state.task;
   say("");
   setBusy(true, `Running ${task.name}…`);
@@ -439,25 +467,44 @@ async function run() {
     for (const [name, value] of Object.entries(options)) body.append(name, value);
     if ($("model-select").value) body.append("model", $("model-select").value);
     body.append("format", "png"); // lossless between steps; Download gives the input's format
-    const response = await fetch(`${API}/run/${encodeURIComponent(task.name)}`, { method: "POST", body });
-    if (!response.ok) {
-      const detail = await errorText(response);
-      const retry = response.headers.get("Retry-After");
-      throw new Error(retry ? `${detail} (Retry-After ${retry} s)` : detail);
-    }
-    const blob = await response.blob();
-    const seconds = Number(response.headers.get("X-Imggan-Seconds") || 0);
-    const shown = Object.entries(options)
-      .filter(([name, value]) => String(task.options.find((o) => o.name === name)?.default) !== value)
-      .map(([name, value]) => `${name}=${value}`);
-    const label = [task.name, ...shown].join(" ");
-    const next = await makeStep(blob, label, `${state.original.stem}.png`);
+    const { blob, seconds } = await postRun(task, body);
+    const next = await makeStep(blob, stepLabel(task, options), `${state.original.stem}.png`);
     state.steps.push(next);
     state.lastRun = { task: task.name, seconds, width: next.width, height: next.height };
     resetMask();
     render();
     document.body.dataset.runs = String((Number(document.body.dataset.runs) || 0) + 1);
     say(`${task.name} done in ${seconds.toFixed(1)} s (${next.width}×${next.height}).`);
+  } catch (err) {
+    say(`${task.name}: ${err.message}`, true);
+  } finally {
+    setBusy(false);
+  }
+}
+
+async function generate() {
+  const task = state.task;
+  say("");
+  setBusy(true, `Running ${task.name}…`);
+  try {
+    const body = new FormData();
+    const options = formOptions();
+    for (const [name, value] of Object.entries(options)) body.append(name, value);
+    if ($("model-select").value) body.append("model", $("model-select").value);
+    body.append("format", "png");
+    const { blob, seconds } = await postRun(task, body);
+    const model = $("model-select").value || task.default_model || task.name;
+    const seed = options.seed !== undefined ? `-seed${options.seed}` : "";
+    const stem = `${task.name}-${model}${seed}`.replace(/[^A-Za-z0-9._-]+/g, "_");
+    const next = await makeStep(blob, stepLabel(task, options), `${stem}.png`);
+    for (const old of state.steps) URL.revokeObjectURL(old.url);
+    state.original = { name: `${stem}.png`, stem, format: "png" };
+    state.steps = [next]; // a new picture: its history starts here, as for an opened file
+    state.lastRun = { task: task.name, seconds, width: next.width, height: next.height };
+    resetMask();
+    render();
+    document.body.dataset.runs = String((Number(document.body.dataset.runs) || 0) + 1);
+    say(`${task.name} done in ${seconds.toFixed(1)} s (${next.width}×${next.height}); choose another task to apply to it.`);
   } catch (err) {
     say(`${task.name}: ${err.message}`, true);
   } finally {

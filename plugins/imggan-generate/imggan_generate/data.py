@@ -3,10 +3,13 @@
 ``--data`` takes a folder or one of the packaged sources, which need no download:
 
 - ``sklearn:digits``: scikit-learn's ``load_digits`` (1,797 8x8 digits, 10 classes, 0..16 grey levels);
-- ``skimage:lfw``: scikit-image's ``lfw_subset()`` (200 grey 25x25 faces, unlabelled).
+- ``skimage:lfw``: scikit-image's ``lfw_subset()``: 200 grey 25x25 images, unlabelled; note that only the first
+  100 are faces, the other 100 are non-face patches (the set is made for a face detector);
+- ``skimage:lfw-faces``: the 100 faces of ``lfw_subset()`` only (the source to train a face generator on).
 
 A source name may end in a split, ``:train`` (the default), ``:val``, ``:test`` or ``:all``. The splits are
-fixed (seeded, stratified by class for digits): digits 70 / 10 / 20 % (1,259 / 179 / 359), faces 160 / 0 / 40.
+fixed (seeded, stratified by class for digits): digits 70 / 10 / 20 % (1,259 / 179 / 359), lfw 160 / 0 / 40,
+lfw-faces 80 / 0 / 20.
 Models are trained on ``train``, checkpoints chosen on ``val`` and the benchmark reports on ``test``.
 
 Everything comes back as a :class:`ImageSet`: uint8 ``N x R x R x C`` images resized to the resolution
@@ -32,7 +35,7 @@ from imggan.errors import ImgganError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 SPLITS = ("train", "val", "test", "all")
-PACKAGED = ("sklearn:digits", "skimage:lfw")
+PACKAGED = ("sklearn:digits", "skimage:lfw", "skimage:lfw-faces")
 
 
 @dataclass
@@ -112,7 +115,7 @@ def _packaged(name: str, split: str, resolution: int) -> ImageSet:
         index = _split_index(len(images), split, (0.1, 0.2), labels)
         picked = np.stack([resize(images[i], resolution) for i in index])
         return ImageSet(picked, labels[index], [str(d) for d in range(10)], f"{name}:{split}")
-    faces = _faces()
+    faces = _faces()[:100] if name == "skimage:lfw-faces" else _faces()
     index = _split_index(len(faces), split, (0.0, 0.2), None)
     picked = [resize(faces[i], resolution) for i in index]  # the val split of the faces is empty
     images = np.stack(picked) if picked else np.zeros((0, resolution, resolution, 1), np.uint8)

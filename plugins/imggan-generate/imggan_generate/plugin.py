@@ -3,7 +3,8 @@
 Loaded through ``[project.entry-points.imggan] imggan_generate = "imggan_generate.plugin"``. Nothing here
 imports torch. ``generate`` takes no input images, so its command (``imggan generate``) is a click command of
 its own, added through ``register_commands`` together with ``imggan audit``; the task is still registered so
-that ``imggan tasks`` lists it and the Python pipeline can name it.
+that ``imggan tasks`` lists it and the Python pipeline can name it, and ``register_sources`` lets
+``imggan serve`` run it from options alone.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def register_recipes(register: Callable[[Any], None]) -> None:
     from imggan_generate.recipes import generate_recipe
 
     register(generate_recipe())
+
+
+@imggan.hookimpl
+def register_sources(register: Callable[[Any], None]) -> None:
+    """``generate`` without input images, for ``imggan serve`` (one sample or a grid from options)."""
+    from imggan_generate.tasks import generate_source
+
+    register(generate_source())
 
 
 @imggan.hookimpl

@@ -64,8 +64,9 @@ DEFAULTS: dict[str, Any] = {
 HELP = """Train a generator on a folder of images, or on one sub-folder per class (--conditional).
 
 \b
---data is a folder, or a packaged set: sklearn:digits (8x8 digits, 10 classes), skimage:lfw (200 faces),
-optionally with a split suffix (:train, the default; :val, :test, :all).
+--data is a folder, or a packaged set: sklearn:digits (8x8 digits, 10 classes), skimage:lfw-faces
+(100 faces; skimage:lfw is all 200 images of lfw_subset, half of them non-face patches), optionally
+with a split suffix (:train, the default; :val, :test, :all).
 The architecture follows --resolution (--set arch=mlp|dcgan|fastgan to choose): the founding article's MLP
 at 8 px, a DCGAN-style generator at 16 px, a residual FastGAN-style one with skip-layer excitation from
 32 px; the discriminator is a spectral-norm residual net with a projection head for the class.
@@ -85,7 +86,9 @@ def _load(data: str, resolution: int) -> Any:
 def image_set(config: dict[str, Any]) -> Any:
     """The config's training images (cached per data source and resolution)."""
     if not config.get("data"):
-        raise ImgganError("--data is required: a folder of images (or class folders), sklearn:digits or skimage:lfw")
+        raise ImgganError(
+            "--data is required: a folder of images (or class folders), sklearn:digits or skimage:lfw-faces"
+        )
     return _load(str(config["data"]), int(config["resolution"]))
 
 

@@ -24,7 +24,7 @@ from imggan.weights import atomic_write_bytes, read_card
 from imggan_generate.recipes import generate_recipe
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "imggan_generate" / "weights"
-DEVICE = "2-core Intel Xeon VM shared by 7 jobs, 1 torch thread (CPU)"
+DEVICE = "2-core AMD EPYC VM (/proc/cpuinfo) shared by 7 jobs, 1 torch thread (CPU)"
 
 
 def run_seconds(run: Path, until: int) -> float:

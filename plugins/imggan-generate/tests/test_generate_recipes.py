@@ -112,3 +112,14 @@ def test_validation_split_of_the_packaged_sets():
     assert _validation_set({"data": "skimage:lfw", "resolution": 16}) is None  # the faces have no val split
     assert len(_validation_set({"data": "sklearn:digits", "resolution": 8}).images) == 179
     assert _validation_set({"data": "/some/folder", "resolution": 8}) is None
+
+
+def test_lfw_faces_leaves_out_the_non_face_patches():
+    from imggan_generate.data import load_image_set
+
+    faces = load_image_set("skimage:lfw-faces:all", 8).images
+    everything = load_image_set("skimage:lfw:all", 8).images
+    assert len(faces) == 100 and len(everything) == 200
+    assert np.array_equal(faces, everything[:100])
+    with pytest.raises(ImgganError, match="unknown split"):
+        load_image_set("skimage:lfw-faces:dev", 8)

@@ -82,6 +82,12 @@ CONFIG_FIELDS = _config_fields()
 FINETUNE: dict[str, Any] = {"lr_g": 5e-5, "lr_warmup": 200, "lr_schedule": "cosine"}
 
 
+def card_config(card: dict[str, Any]) -> dict[str, Any]:
+    """The config keys that rebuild an ``--init`` card's generator (no ``upsample`` on a card: ``shuffle``)."""
+    arch = dict(card.get("arch") or {})
+    return {"upsample": "shuffle", **{k: v for k, v in arch.items() if k in DEFAULTS}}
+
+
 def _data_dir(config: dict[str, Any]) -> Path:
     for key in ("data", "data_dir"):
         if config.get(key):
@@ -260,4 +266,5 @@ def build_recipe() -> Any:
         evaluate=evaluate,
         config_fields=CONFIG_FIELDS,
         finetune=dict(FINETUNE),
+        card_config=card_config,
     )

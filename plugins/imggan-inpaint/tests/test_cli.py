@@ -151,3 +151,18 @@ def test_inpaint_as_an_imggan_run_step_finds_the_sidecar_mask(invoke, tmp_path: 
     chained, alone = cv2.imread(str(tmp_path / "o.png")), cv2.imread(str(tmp_path / "d.png"))
     keep = _hole() == 0
     assert np.array_equal(chained, alone) and np.array_equal(chained[keep], image[keep])
+
+
+def test_a_run_step_without_a_mask_says_how_to_give_one(invoke, tmp_path: Path) -> None:
+    _write(tmp_path / "dog.png", _photo(7))
+    result = invoke("run", tmp_path / "dog.png", "--steps", "inpaint", "-o", tmp_path / "o.png", "-q")
+    assert (
+        result.exit_code == 1
+        and "no mask found" in result.output
+        and "(as a step: inpaint:mask=FILE|DIR)" in result.output
+    )
+    _write(tmp_path / "m.png", _hole())
+    given = invoke(
+        "run", tmp_path / "dog.png", "--steps", f"inpaint:mask={tmp_path / 'm.png'}", "-o", tmp_path / "o.png"
+    )
+    assert given.exit_code == 0

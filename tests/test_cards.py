@@ -1,0 +1,46 @@
+"""The one card writer: a run's export, then ``python -m imggan.cards`` ships it into a head's weights/ with a
+complete card that the head's zoo and the loader read back."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from imggan.cards import export_model, main, run_stats
+from imggan.modelcache import clear_cache, load_network
+from imggan.weights import entries_from_cards, read_card
+
+
+def test_ship_an_export_into_weights_with_a_complete_card(tmp_path, capsys):
+    torch.manual_seed(0)
+    net = torch.nn.Conv2d(3, 3, 3, padding=1)
+    run = tmp_path / "run"
+    exported = export_model(net, run, "fx", {"name": "fx-conv"}, {"steps": 30, "data": "/private/photos"})
+    log = [{"step": s, "time": 100.0 + 2 * s} for s in (10, 20, 30)]
+    log.insert(2, {"step": 20, "time": 141.0, "event": "stopping on SIGTERM"})  # then resumed 1000 s later
+    log[-1]["time"] = 1141.0 + 20
+    (run / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps({"machine": "2-core VM", "fx_psnr": 31.5, "unrelated": 1}))
+    weights = tmp_path / "weights"
+    main([str(exported), str(weights), "--name", "small", "--default", "--description", "A 3x3 conv.",
+          "--command", "imggan train fx --steps 30", "--run", str(run), "--device", "cpu", "--bench", str(bench),
+          "--bench-key", "fx_psnr", "--half"])  # fmt: skip
+    target = weights / "fx-small.safetensors"
+    assert capsys.readouterr().out.strip() == str(target)
+    card = read_card(target)
+    assert card["task"] == "fx" and card["arch"] == {"name": "fx-conv"} and card["storage_dtype"] == "float16"
+    assert card["commands"] == ["imggan train fx --steps 30"] and card["benchmark"] == {
+        "machine": "2-core VM",
+        "fx_psnr": 31.5,
+    }
+    assert card["training"]["steps_total"] == 30 and card["training"]["seconds_total"] == run_stats(run)["seconds"]
+    assert run_stats(run)["seconds"] == 20 + 1  # the 1020 s after the stop (until --resume) are not training
+    assert "data" not in card["config"]
+    (entry,) = entries_from_cards(weights)
+    assert (entry.name, entry.task, entry.default, entry.description) == ("small", "fx", True, "A 3x3 conv.")
+    clear_cache()
+    loaded = load_network("fx", None, lambda arch: torch.nn.Conv2d(3, 3, 3, padding=1), {"fx-conv"}, entries=[entry])
+    assert loaded.net.weight.dtype == torch.float32
+    assert torch.allclose(loaded.net.weight, net.weight, atol=1e-3)  # float16 storage, float32 compute
