@@ -19,7 +19,7 @@ Example:
     >>> from imggan_style.translate import CUTModel
     >>> model = CUTModel((8, 8, 8), 1)
     >>> batch = {"a": torch.rand(2, 3, 32, 32), "b": torch.rand(2, 3, 32, 32)}
-    >>> tuple(model.step(batch).shape), float(batch["nce"]) > 0
+    >>> tuple(model.step(batch).shape), float(batch["nce"].detach()) > 0
     ((2, 3, 32, 32), True)
 """
 
