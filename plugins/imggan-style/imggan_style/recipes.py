@@ -53,6 +53,8 @@ STYLE_DEFAULTS: dict[str, Any] = {
     "swd_projections": 64,
     "widths": [16, 32, 48],
     "blocks": 3,
+    "d_width": 32,  # the patch critic's first width
+    "d_layers": 3,  # the patch critic's strided layers
     "tensorboard": False,
 }
 
