@@ -131,7 +131,7 @@ case " $RUNS " in *" G "*)
         "$PY" - "$card" >"$WORK/$name.args" 2>>"$LOG" <<'EOF'
 import json, shlex, sys
 card = json.load(open(sys.argv[1]))
-words = shlex.split(card["command"])
+words = shlex.split(card.get("command") or (card.get("commands") or [""])[0])  # old cards: command; core: commands
 assert words[:3] == ["imggan", "train", "generate"] and card.get("task") == "generate", card.get("command")
 dropped_values = {"--out", "--steps", "--device", "--init"}  # the run's own (from scratch, steps from the probe)
 dropped_sets = {"threads", "tensorboard", "sample_every", "ckpt_every", "keep_last", "log_every", "progress", "device"}
