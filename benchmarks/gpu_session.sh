@@ -30,9 +30,10 @@
 #   each with its sample grid and the recipe's validation scores (eval/swd, eval/label_acc) in log.jsonl;
 #   GEN_EVAL_S, default 10, is the time allowed per scoring). The checkpoint is chosen on those scores by the
 #   cards' rule (lowest SWD to the validation split among those with label accuracy >= 0.97) and exported;
-#   run-G-NAME.tgz holds generator.safetensors/.json, that checkpoint, log.jsonl, config.json and the sample
-#   grids, so plugins/imggan-generate/scripts/ship_model.py RUN --checkpoint STEP ships it on the CPU after the
-#   samples were looked at and benchmarks/generate.py scored it on the test split.
+#   run-G-NAME.tgz holds export/generate.safetensors/.json, that checkpoint, log.jsonl, config.json and the
+#   sample grids, so `python -m imggan.cards RUN/export/generate.safetensors GEN_WEIGHTS --name NAME --file NAME
+#   --command "..." --run RUN ...` ships it on the CPU after the samples were looked at and benchmarks/generate.py
+#   scored it on the test split.
 # Style (RUNS="S"): not here yet. The style head (plugins/imggan-style) is being written in another branch; its
 #   run would be `imggan train style --style REF --data "$DATA"` as its card's command says, but its reference
 #   image is not in the checkout and its recipe's keys are untested with `common`: see the S line of run_args.
@@ -130,7 +131,7 @@ case " $RUNS " in *" G "*)
         "$PY" - "$card" >"$WORK/$name.args" 2>>"$LOG" <<'EOF'
 import json, shlex, sys
 card = json.load(open(sys.argv[1]))
-words = shlex.split(card["command"])
+words = shlex.split(card.get("command") or (card.get("commands") or [""])[0])  # old cards: command; core: commands
 assert words[:3] == ["imggan", "train", "generate"] and card.get("task") == "generate", card.get("command")
 dropped_values = {"--out", "--steps", "--device", "--init"}  # the run's own (from scratch, steps from the probe)
 dropped_sets = {"threads", "tensorboard", "sample_every", "ckpt_every", "keep_last", "log_every", "progress", "device"}
@@ -223,7 +224,7 @@ EOF
     fi
     local ckpt
     ckpt=$(printf 'step-%08d' "${chosen:-0}")
-    (cd "$WORK" && tar czf "$OUT/run-$name.tgz" "$name"/generator.safetensors "$name"/generator.json "$name"/log.jsonl \
+    (cd "$WORK" && tar czf "$OUT/run-$name.tgz" "$name"/export/generate.safetensors "$name"/export/generate.json "$name"/log.jsonl \
         "$name"/config.json "$name"/samples "$name"/checkpoints/"$ckpt".* "$name.log" 2>>"$LOG")
     say "packed $name (checkpoint $chosen): $(ls -la "$OUT/run-$name.tgz" | awk '{print $5}') bytes"
 }

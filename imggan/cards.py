@@ -20,6 +20,9 @@ it), and maintainers copy a chosen export into a head's ``weights/`` with :func:
     python -m imggan.cards RUN/export/denoise.safetensors plugins/imggan-enhance/imggan_enhance/weights \\
         --name default --default --description "..." --command "imggan train denoise ..." --run RUN
 
+(``--until STEP`` counts the run's steps and seconds up to an exported checkpoint that was not the last;
+``--field KEY=VALUE`` adds a head's own card field, JSON or text, a repeated key making a list.)
+
 Example:
     >>> import tempfile, torch
     >>> from imggan.cards import export_model
@@ -98,15 +101,16 @@ def export_model(
     return path
 
 
-def run_stats(run: Path) -> dict[str, Any]:
-    """Steps and training seconds of a run, from its ``log.jsonl``.
+def run_stats(run: Path, until: int | None = None) -> dict[str, Any]:
+    """Steps and training seconds of a run, from its ``log.jsonl`` (up to step ``until`` when given: the
+    checkpoint that was exported, when it is not the run's last).
 
     Seconds: the sum of the gaps under 10 minutes between consecutive step records, leaving out the pause
     between a stop (a ``stopping ...`` event) and the ``--resume`` that continued it.
     """
     log = Path(run) / "log.jsonl"
     records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
-    steps = [r for r in records if "step" in r and "time" in r]
+    steps = [r for r in records if "step" in r and "time" in r and (until is None or r["step"] <= until)]
     seconds = 0.0
     for a, b in zip(steps, steps[1:], strict=False):
         gap = b["time"] - a["time"]
@@ -129,12 +133,16 @@ def ship_model(
     benchmark: dict[str, Any] | None = None,
     note: str = "",
     half: bool = False,
+    fields: dict[str, Any] | None = None,
+    until: int | None = None,
 ) -> Path:
     """Copy an exported model into a head's ``weights/`` as ``<task>-<name>`` with a complete card.
 
     The card keeps the export's fields and gains ``name``, ``default``, ``description``, ``commands``,
     ``training`` (steps and seconds of each run in ``runs``, read from their logs; the device) and
     ``benchmark``. ``half`` stores floating-point tensors as float16 (half the size; loaded as float32).
+    ``fields`` are a head's own card fields (``licences``, descriptive ``sources``, ...), set last;
+    ``until`` counts the runs' steps and seconds up to that step (the exported checkpoint's).
     """
     card = read_card(weights)
     if "task" not in card or "arch" not in card:
@@ -151,7 +159,7 @@ def ship_model(
         card["storage_dtype"] = "float16"
     else:
         shutil.copyfile(weights, target)
-    stats = [run_stats(r) for r in runs]
+    stats = [run_stats(r, until) for r in runs]
     card.update(name=name, default=default, description=description, commands=list(commands))
     card["training"] = {
         "runs": stats,
@@ -165,8 +173,28 @@ def ship_model(
         card["note"] = note
     if isinstance(card.get("config"), dict):
         card["config"].pop("data", None)
+    card.update(fields or {})
     write_card(target, card)
     return target
+
+
+def _parse_fields(parser: argparse.ArgumentParser, pairs: Sequence[str]) -> dict[str, Any]:
+    """``--field KEY=VALUE`` pairs as card fields: VALUE parsed as JSON when it is JSON, else kept as text."""
+    fields: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            parser.error(f"--field {pair}: use KEY=VALUE")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        if key in fields:
+            previous = fields[key] if isinstance(fields[key], list) else [fields[key]]
+            fields[key] = [*previous, value]
+        else:
+            fields[key] = value
+    return fields
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -189,7 +217,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--bench-key", action="append", default=[], help="record only these keys of --bench")
     parser.add_argument("--note", default="")
     parser.add_argument("--half", action="store_true", help="store the weights as float16")
+    parser.add_argument("--until", type=int, default=None, help="count --run steps/seconds up to this step")
+    parser.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a card field of the head's own (VALUE: JSON, else text; a key given twice becomes a list)",
+    )
     args = parser.parse_args(argv)
+    fields = _parse_fields(parser, args.field)
     bench = None
     if args.bench is not None:
         bench = json.loads(args.bench.read_text())
@@ -209,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         benchmark=bench,
         note=args.note,
         half=args.half,
+        fields=fields,
+        until=args.until,
     )
     print(target)
 

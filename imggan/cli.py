@@ -245,7 +245,7 @@ def tasks(as_json: bool) -> None:
         {
             "name": t.name,
             "summary": t.summary,
-            "inputs": ["image", *[s.name for s in t.side_inputs]],
+            "inputs": (["image"] if t.takes_images else []) + [s.name for s in t.side_inputs],
             "default_model": t.default_model,
         }
         for t in registry.tasks.values()

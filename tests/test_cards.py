@@ -44,3 +44,17 @@ def test_ship_an_export_into_weights_with_a_complete_card(tmp_path, capsys):
     loaded = load_network("fx", None, lambda arch: torch.nn.Conv2d(3, 3, 3, padding=1), {"fx-conv"}, entries=[entry])
     assert loaded.net.weight.dtype == torch.float32
     assert torch.allclose(loaded.net.weight, net.weight, atol=1e-3)  # float16 storage, float32 compute
+
+
+def test_ship_with_a_heads_own_fields_up_to_a_checkpoint(tmp_path):
+    """``--field KEY=VALUE`` (JSON or text; a repeated key is a list) and ``--until STEP`` (steps/seconds)."""
+    run = tmp_path / "run"
+    exported = export_model(torch.nn.Linear(2, 2), run, "fx", {"name": "fx-linear"}, {}, sources=["fx:data"])
+    (run / "log.jsonl").write_text("".join(json.dumps({"step": s, "time": 3.0 * s}) + "\n" for s in (10, 20, 30)))
+    main([str(exported), str(tmp_path / "w"), "--name", "n", "--file", "n", "--run", str(run), "--until", "20",
+          "--field", "licences=BSD-3-Clause", "--field", "licences=CC0", "--field", 'sources=["fx: 9 images"]',
+          "--field", "class_names=[]"])  # fmt: skip
+    card = read_card(tmp_path / "w" / "n.safetensors")
+    assert card["licences"] == ["BSD-3-Clause", "CC0"] and card["sources"] == ["fx: 9 images"]
+    assert card["class_names"] == []
+    assert card["training"]["steps_total"] == 20 and card["training"]["seconds_total"] == 30

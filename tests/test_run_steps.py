@@ -153,3 +153,5 @@ def test_a_task_that_takes_no_images_is_no_step(install_plugins, invoke, make_im
     result = invoke("run", tmp_path / "a.png", "--steps", "fx-gen", "-o", tmp_path / "o")
     assert result.exit_code == 2 and "unknown step 'fx-gen'" in result.stderr
     assert "fx-gen" not in invoke("stages").stdout
+    listed = next(row for row in json.loads(invoke("tasks", "--json").stdout) if row["name"] == "fx-gen")
+    assert listed["inputs"] == []  # it takes no image

@@ -57,35 +57,28 @@ class LoadedGenerator:
         return int(self.card["arch"]["resolution"])
 
 
-def _entries() -> list[Any]:
-    from imggan.plugins import get_registry
-
-    return list(get_registry().models)
-
-
 def load_generator(model: str | Path | None = None, device: str | torch.device = "cpu") -> LoadedGenerator:
-    """Load a generator by registered name (``digits``, ``faces``), path to a ``.safetensors``, or the default.
+    """Load a generator: a registered name (``digits``, ``faces``), a ``.safetensors`` path, a training run
+    folder (its ``export/generate.safetensors``) or the default.
+
+    The core's :func:`imggan.modelcache.load_network` resolves and checks the file and its card and keeps
+    the network loaded once per file and device.
 
     Raises:
-        ModelNotFoundError: no such model.
-        ImgganError: the weights are not a generation model.
+        ModelNotFoundError / ModelLoadError: no such model, or one line naming the file when it is no
+            generation model (a checkpoint, another task's model, a bad card, tensors that do not fit).
     """
     from imggan.device import resolve_device
-    from imggan.weights import load_weights, resolve_model
+    from imggan.modelcache import load_network
     from imggan_generate.models import build_generator
+    from imggan_generate.zoo import ARCHS
 
-    entry = resolve_model("generate", None if model is None else str(model), _entries())
-    tensors, card = load_weights(entry.path)
-    arch = card.get("arch") or {}
-    if card.get("task") not in (None, "generate") or arch.get("name") != "generate":
-        raise ImgganError(f"{entry.path}: not a generation model (task {card.get('task')!r}, arch {arch})")
-    net = build_generator({k: v for k, v in arch.items() if k != "name"})
-    net.load_state_dict(tensors)
     dev = resolve_device(str(device)) if isinstance(device, str) else device
-    net = net.to(dev).eval().requires_grad_(False)
+    loaded = load_network("generate", None if model is None else str(model), build_generator, archs=ARCHS, device=dev)
+    arch = loaded.card["arch"]
     classes = int(arch.get("num_classes") or 0)
-    names = list(card.get("class_names") or [str(i) for i in range(classes)])
-    return LoadedGenerator(net, card, entry.name, int(arch["z_dim"]), classes, names)
+    names = list(loaded.card.get("class_names") or [str(i) for i in range(classes)])
+    return LoadedGenerator(loaded.net, loaded.card, loaded.name, int(arch["z_dim"]), classes, names)
 
 
 def latent(seed: int, z_dim: int) -> Tensor:

@@ -33,7 +33,7 @@ Examples:
   imggan generate --model digits --grid -n 100 --zoom 4 -o digits.png
   imggan generate --model faces --interpolate 3,11 --steps 12 --zoom 4 -o walk.png
   imggan generate --model faces --explore --zoom 4 -o explore.png
-  imggan generate --model runs/faces/generator.safetensors -n 8 --truncation 0.7 -o out/
+  imggan generate --model runs/faces -n 8 --truncation 0.7 -o out/   (a run: its export/generate.safetensors)
 """
 
 AUDIT_HELP = """Memorisation audit: how close do generated samples come to the training images?

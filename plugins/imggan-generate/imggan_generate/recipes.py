@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import functools
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,8 +70,8 @@ The architecture follows --resolution (--set arch=mlp|dcgan|fastgan to choose): 
 at 8 px, a DCGAN-style generator at 16 px, a residual FastGAN-style one with skip-layer excitation from
 32 px; the discriminator is a spectral-norm residual net with a projection head for the class.
 --augment adds DiffAugment (colour, translation, cutout) with ADA's adaptive probability: use it with a few
-hundred images. The model is written to RUN/generator.safetensors (+ card); try it with
-`imggan generate --model RUN/generator.safetensors --grid -o grid.png`.
+hundred images. The model is written to RUN/export/generate.safetensors (+ card); try it with
+`imggan generate --model RUN --grid -o grid.png`.
 """
 
 
@@ -236,22 +235,25 @@ def _classifier(data: str, resolution: int) -> Any:
 
 
 def _export(G: nn.Module, config: dict[str, Any], run_dir: Path) -> Path:
-    from imggan.weights import save_weights
+    """``RUN/export/generate.safetensors`` + card, written by the core (:func:`imggan.cards.export_model`).
+
+    The card's ``arch`` (``name`` ``generate``; ``arch`` the network: mlp, dcgan or fastgan) rebuilds G;
+    ``class_names`` names the classes ``--label`` takes; ``sources`` is the ``--data`` it was trained on.
+    """
+    from imggan.cards import export_model
     from imggan_generate.models import generator_kwargs
 
-    path = Path(run_dir) / "generator.safetensors"
-    card = {
-        "task": "generate",
-        "name": Path(run_dir).name,
-        "description": f"generator trained on {config['data']}",
-        "arch": {"name": "generate", **generator_kwargs(config)},
-        "class_names": list(config.get("class_names") or []),
-        "sources": [str(config["data"])],
-        "config": {k: v for k, v in config.items() if k != "init"},
-        "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    save_weights(path, G.state_dict(), card)
-    return path
+    return export_model(
+        G,
+        run_dir,
+        "generate",
+        {"name": "generate", **generator_kwargs(config)},
+        config,
+        name=Path(run_dir).name,
+        description=f"generator trained on {config['data']}",
+        class_names=list(config.get("class_names") or []),
+        sources=[str(config["data"])],
+    )
 
 
 def generate_recipe() -> TrainRecipe:

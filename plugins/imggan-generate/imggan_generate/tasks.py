@@ -1,8 +1,10 @@
 """The ``generate`` task: listed by ``imggan tasks``, run by its own command (it reads no input images).
 
 The core's batch runner maps input images to output images; a generator has no inputs, so ``imggan generate``
-is the click command in :mod:`imggan_generate.cli` and the task's ``process`` stage refuses images with a
-clear message. ``load`` is real: ``run_task``-style callers get the generator named by ``--model``.
+is the click command in :mod:`imggan_generate.cli`; the task sets ``takes_images=False`` (no ``imggan run``
+step, no image input in ``imggan tasks --json``) and its ``process`` stage refuses images with a clear message.
+``load`` is real (the core's model cache, :mod:`imggan.modelcache`): ``run_task``-style callers get the
+generator named by ``--model``; ``check_model`` checks that name and its card without loading weights.
 :func:`generate_source` is how ``imggan serve`` runs the task from options alone: one sample, or a grid of
 ``count`` samples.
 """
@@ -30,6 +32,14 @@ def load_generator_task(ctx: RunContext) -> Any:
     return load_generator(ctx.model, ctx.device)
 
 
+def check_generator(ctx: RunContext) -> None:
+    """Resolve ``ctx.model`` and check its card (no weights loaded): one line naming the file when it is wrong."""
+    from imggan.modelcache import resolve_checked
+    from imggan_generate.zoo import ARCHS
+
+    resolve_checked("generate", ctx.model, ARCHS)
+
+
 def process_refuse(model: Any, items: list[Item], ctx: RunContext) -> list[np.ndarray]:
     """``generate`` maps no images to images: point to the command that does what was meant."""
     from imggan.errors import ImgganError
@@ -39,7 +49,15 @@ def process_refuse(model: Any, items: list[Item], ctx: RunContext) -> list[np.nd
 
 def generate_task() -> Task:
     """The ``generate`` :class:`~imggan.task.Task`."""
-    return Task(name="generate", help=HELP, load=load_generator_task, process=process_refuse, default_model="digits")
+    return Task(
+        name="generate",
+        help=HELP,
+        load=load_generator_task,
+        process=process_refuse,
+        default_model="digits",
+        check_model=check_generator,
+        takes_images=False,
+    )
 
 
 SOURCE_OPTIONS = [

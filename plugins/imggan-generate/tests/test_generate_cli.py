@@ -68,7 +68,58 @@ def test_generate_usage_errors(tiny_model: Path, tiny_faces: Path):
 
 def test_listed_in_tasks_and_models():
     tasks = json.loads(run("tasks", "--json").output)
-    assert "generate" in [t["name"] for t in tasks]
+    (row,) = [t for t in tasks if t["name"] == "generate"]
+    assert row["inputs"] == [] and row["default_model"] == "digits"  # it takes no image
+    models = {m["name"] for m in json.loads(run("models", "--task", "generate", "--json").output)}
+    assert models == {"digits", "faces"}
+
+
+def test_a_model_of_another_kind_is_one_line_exit_2(tiny_model: Path, tmp_path: Path):
+    """A checkpoint-like file, another task's model, an unknown architecture: one line naming the file."""
+    import torch
+
+    from imggan.weights import read_card, save_weights
+
+    card = read_card(tiny_model)
+    other = tmp_path / "other.safetensors"
+    save_weights(other, {"w": torch.zeros(2)}, {**card, "task": "denoise"})
+    result = run("generate", "--model", str(other), "-n", "1", "-o", str(tmp_path / "x"))
+    assert result.exit_code == 2 and "a 'denoise' model, not a 'generate' model" in result.output
+    assert "Traceback" not in result.output
+    unknown = tmp_path / "unknown.safetensors"
+    save_weights(unknown, {"w": torch.zeros(2)}, {**card, "arch": {"name": "stylegan"}})
+    result = run("generate", "--model", str(unknown), "-n", "1", "-o", str(tmp_path / "x"))
+    assert result.exit_code == 2 and "unknown architecture 'stylegan'" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_run_folder_is_a_model(tiny_model: Path, tmp_path: Path):
+    """``--model RUN`` picks the run's ``export/generate.safetensors`` (where the recipe writes it)."""
+    assert tiny_model.parent.name == "export" and tiny_model.name == "generate.safetensors"
+    result = run("generate", "--model", str(tiny_model.parent.parent), "-n", "1", "-o", str(tmp_path / "r.png"))
+    assert result.exit_code == 0, result.output
+    again = run("generate", "--model", str(tiny_model), "-n", "1", "-o", str(tmp_path / "f.png"))
+    assert again.exit_code == 0, again.output
+    assert np.array_equal(cv2.imread(str(tmp_path / "r.png")), cv2.imread(str(tmp_path / "f.png")))
+
+
+def test_the_task_checks_its_model_and_is_no_run_step(tiny_model: Path):
+    import pytest
+    import torch
+
+    from imggan.errors import ModelLoadError
+    from imggan.task import RunContext
+    from imggan.weights import save_weights
+    from imggan_generate.tasks import generate_task
+
+    task = generate_task()
+    assert task.takes_images is False
+    task.check_model(RunContext(model=str(tiny_model)))
+    task.check_model(RunContext(model=None))  # the shipped default
+    checkpoint = tiny_model.with_name("bad.safetensors")
+    save_weights(checkpoint, {"G/w": torch.zeros(1), "G_ema/w": torch.zeros(1)}, {})
+    with pytest.raises(ModelLoadError, match="a training checkpoint, not a model"):
+        task.check_model(RunContext(model=str(checkpoint)))
 
 
 def test_audit_command(tiny_faces: Path, tmp_path: Path):

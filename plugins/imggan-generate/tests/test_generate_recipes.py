@@ -123,3 +123,33 @@ def test_lfw_faces_leaves_out_the_non_face_patches():
     assert np.array_equal(faces, everything[:100])
     with pytest.raises(ImgganError, match="unknown split"):
         load_image_set("skimage:lfw-faces:dev", 8)
+
+
+def test_export_a_checkpoint_and_ship_it_with_the_core_writer(tmp_path: Path):
+    """Train, export a chosen checkpoint to RUN/export/, ship it with ``python -m imggan.cards`` and load it."""
+    from imggan.cards import main as ship
+    from imggan.train.api import export_run
+    from imggan.train.trainer import train
+    from imggan.weights import read_card
+    from imggan_generate.api import generate, load_generator
+    from imggan_generate.zoo import shipped_models
+
+    config = {"data": "sklearn:digits", "resolution": 8, "conditional": True, "steps": 20, "batch_size": 8,
+              "sample_every": 0, "ckpt_every": 10, "log_every": 5, "progress": False, "tensorboard": False,
+              "threads": 1, "eval_count": 0}  # fmt: skip
+    run = tmp_path / "run"
+    train(generate_recipe(), config, run)
+    exported = export_run(generate_recipe(), run, "10")
+    assert exported == run / "export" / "generate.safetensors"
+    card = read_card(exported)
+    assert card["arch"]["name"] == "generate" and card["class_names"] == [str(i) for i in range(10)]
+    assert card["sources"] == ["sklearn:digits"] and "data" not in card["config"]
+    weights = tmp_path / "weights"
+    ship([str(exported), str(weights), "--name", "tiny", "--file", "tiny", "--default", "--description", "tiny",
+          "--command", "imggan train generate --data sklearn:digits", "--run", str(run), "--until", "10",
+          "--field", "licences=BSD-3-Clause"])  # fmt: skip
+    (entry,) = shipped_models(weights)
+    assert (entry.name, entry.task, entry.default, entry.path.name) == ("tiny", "generate", True, "tiny.safetensors")
+    assert entry.card["training"]["steps_total"] == 10 and entry.card["licences"] == "BSD-3-Clause"
+    shipped, from_run = load_generator(entry.path), load_generator(run)
+    assert np.array_equal(generate(shipped, 4, seed=1), generate(from_run, 4, seed=1))
