@@ -8,6 +8,7 @@ import torch
 from click.testing import CliRunner
 
 from imggan.train.losses import LossContext
+from imggan.weights import read_card
 from imggan_style.losses import content_term, style_term
 from imggan_style.models import StyleNet
 from imggan_style.translate import CUTModel
@@ -80,7 +81,7 @@ def test_train_style_then_stylize_with_the_run(files, tmp_path: Path):
     args = ["train", "style", "--style", str(files["style"]), "--data", str(files["photos"]), "--out", str(run), *TINY]
     result = CliRunner().invoke(_cli(), args)
     assert result.exit_code == 0, result.output
-    assert (run / "stylize.safetensors").is_file() and (run / "stylize.json").is_file()
+    assert (run / "export" / "stylize.safetensors").is_file() and (run / "export" / "stylize.json").is_file()
     out = tmp_path / "styled"
     result = CliRunner().invoke(_cli(), ["stylize", str(files["photos"]), "--model", str(run), "-o", str(out), "-q"])
     assert result.exit_code == 0, result.output
@@ -101,6 +102,10 @@ def test_train_cyclegan_translates_both_ways_and_cut_refuses_b2a(files, tmp_path
     result = CliRunner().invoke(cli, [*args, "-q"])
     assert result.exit_code == 0, result.output
     assert cv2.imread(str(out)).shape == (30, 41, 3)
+    card = read_card(tmp_path / "cyclegan" / "export" / "stylize.safetensors")
+    assert card["kind"] == "translate" and card["arch"]["name"] == "style-translate"
+    assert card["arch"]["directions"] == ["a2b", "b2a"] and card["mode"] == "cyclegan"
+    assert read_card(tmp_path / "cut" / "export" / "stylize.safetensors")["arch"]["directions"] == ["a2b"]
     args = ["stylize", str(files["photo"]), "--model", str(tmp_path / "cut"), "--direction", "b2a", "-o", str(out)]
     result = CliRunner().invoke(cli, [*args, "--overwrite", "-q"])
     assert result.exit_code == 2
