@@ -1,19 +1,19 @@
 """Loading trained style and translation models and running them on whole images of any size.
 
-A model is a ``.safetensors`` file with its card (``kind``: ``style`` or ``translate``), or a run folder
-holding ``stylize.safetensors`` (what ``imggan train style|translate`` exports). Networks are fully
+A model is a ``.safetensors`` file with its card (``kind``: ``style`` or ``translate``), a shipped name, or a
+training run folder (its ``export/stylize.safetensors``, what ``imggan train style|translate`` exports).
+The core's :mod:`imggan.modelcache` resolves and checks the file and its card and keeps each network loaded
+once per file and device; this module picks the way (``--direction``) of a translation. Networks are fully
 convolutional and pad internally, so an image of any size (odd, rectangular) comes back at its own size.
 
 Example:
     >>> import tempfile, torch
-    >>> from pathlib import Path
-    >>> from imggan.weights import save_weights
+    >>> from imggan.cards import export_model
     >>> from imggan_style.models import StyleNet
     >>> from imggan_style.inference import load_model, apply
-    >>> path = Path(tempfile.mkdtemp()) / "stylize.safetensors"
     >>> arch = {"name": "style-net", "widths": [8, 8, 8], "blocks": 1}
-    >>> save_weights(path, StyleNet((8, 8, 8), 1).state_dict(), {"task": "stylize", "kind": "style", "arch": arch})
-    >>> model = load_model(str(path.parent))
+    >>> path = export_model(StyleNet((8, 8, 8), 1), tempfile.mkdtemp(), "stylize", arch, {}, kind="style")
+    >>> model = load_model(str(path.parent.parent))
     >>> tuple(apply(model, torch.rand(1, 3, 21, 30)).shape)
     (1, 3, 21, 30)
 """
@@ -21,62 +21,67 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
-from imggan.errors import ImgganError
-from imggan_style.models import StyleNet, build_style_net
+from imggan.errors import ImgganError, ModelLoadError
 
 
 @dataclass
 class LoadedModel:
-    """A trained network ready to run, with its card."""
+    """A trained network ready to run (one way of a translation), with its card."""
 
     name: str
-    net: StyleNet
+    net: nn.Module
     card: dict[str, Any] = field(default_factory=dict)
 
 
-def resolve_path(name_or_path: str) -> str:
-    """A run folder -> its ``stylize.safetensors``; anything else unchanged."""
-    path = Path(name_or_path).expanduser()
-    if path.is_dir():
-        weights = path / "stylize.safetensors"
-        if not weights.is_file():
-            raise ImgganError(f"--model {path}: the folder has no stylize.safetensors (train it, or --export)")
-        return str(weights)
-    return name_or_path
+def check_card(card: dict[str, Any], name: str, direction: str = "a2b") -> None:
+    """Refuse a card that cannot run ``direction``: one line (a usage error) saying what the model has."""
+    arch = card.get("arch") or {}
+    if card.get("kind") == "translate" or arch.get("name") == "style-translate":
+        if arch.get("name") != "style-translate":
+            raise ModelLoadError(
+                f"model {name!r}: a translation exported without its directions; export the run again "
+                "(`imggan train translate --out RUN --export`)"
+            )
+        ways = list(arch.get("directions") or [])
+        if direction not in ways:
+            raise ImgganError(
+                f"model {name!r} has no {direction} generator (it has: {', '.join(ways)}; CUT is one-sided)"
+            )
+    elif direction != "a2b":
+        raise ImgganError(f"--direction {direction}: model {name!r} is a style, not a translation")
+
+
+def check_model(name_or_path: str, direction: str = "a2b") -> dict[str, Any]:
+    """Resolve ``--model`` and check its card for ``direction`` without loading weights; returns the card."""
+    from imggan.modelcache import resolve_checked
+    from imggan_style.zoo import ARCHS
+
+    entry, card = resolve_checked("stylize", name_or_path, ARCHS)
+    check_card(card, entry.name, direction)
+    return card
 
 
 def load_model(name_or_path: str, device: str | torch.device = "cpu", direction: str = "a2b") -> LoadedModel:
-    """A registered style name, a ``.safetensors`` file or a run folder -> :class:`LoadedModel`."""
-    from imggan.weights import load_weights, resolve_model
+    """A registered style name, a ``.safetensors`` file or a run folder -> :class:`LoadedModel`.
 
-    try:
-        from imggan.plugins import get_registry
+    Raises:
+        ModelNotFoundError / ModelLoadError: no such model, or one line naming the file when it is no
+            stylize model (a checkpoint, another task's model, a bad card, tensors that do not fit).
+        ImgganError: ``direction`` is not a way the model has.
+    """
+    from imggan.modelcache import load_network
+    from imggan_style.models import build_stylize_net
+    from imggan_style.zoo import ARCHS
 
-        entries = list(get_registry().models)
-    except Exception:  # noqa: BLE001 - no registry (bare API use): paths still work
-        entries = []
-    entry = resolve_model("stylize", resolve_path(name_or_path), entries)
-    tensors, card = load_weights(entry.path, device)
-    kind = card.get("kind", "style")
-    if kind == "translate":
-        prefix = f"{direction}/"
-        if not any(k.startswith(prefix) for k in tensors):
-            have = ", ".join(card.get("directions", [])) or "a2b"
-            raise ImgganError(f"model {entry.name!r} has no {direction} generator (it has: {have}; CUT is one-sided)")
-        tensors = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-    elif direction != "a2b":
-        raise ImgganError(f"--direction {direction}: model {entry.name!r} is a style, not a translation")
-    try:
-        net = build_style_net(card.get("arch", {}))
-        net.load_state_dict(tensors)
-    except (ValueError, RuntimeError) as exc:
-        raise ImgganError(f"model {entry.name!r} is not a stylize model: {exc}") from exc
-    return LoadedModel(entry.name, net.to(device).eval().requires_grad_(False), card)
+    check_model(name_or_path, direction)
+    loaded = load_network("stylize", name_or_path, build_stylize_net, archs=ARCHS, device=device)
+    net = loaded.net[direction] if isinstance(loaded.net, nn.ModuleDict) else loaded.net
+    return LoadedModel(loaded.name, net, loaded.card)
 
 
 @torch.inference_mode()

@@ -143,10 +143,30 @@ class PatchCritic(nn.Module):
 
 
 def build_style_net(arch: dict[str, Any]) -> StyleNet:
-    """A :class:`StyleNet` from a card's ``arch`` dict."""
+    """A :class:`StyleNet` from a card's ``arch`` dict (``name`` ``style-net``)."""
     if arch.get("name") != "style-net":
         raise ValueError(f"not a style-net architecture: {arch}")
     return StyleNet(arch.get("widths", STYLE_NET_ARCH["widths"]), arch.get("blocks", STYLE_NET_ARCH["blocks"]))
+
+
+def build_stylize_net(arch: dict[str, Any]) -> nn.Module:
+    """The network a ``stylize`` card's ``arch`` names: a trained style or a translation's generators.
+
+    ``style-net``: one :class:`StyleNet`. ``style-translate``: an ``nn.ModuleDict`` with one
+    :class:`StyleNet` per way in ``arch["directions"]`` (``a2b``; ``b2a`` too for CycleGAN), so the tensors
+    are named ``a2b.*`` / ``b2a.*``.
+
+    Example:
+        >>> net = build_stylize_net({"name": "style-translate", "widths": [8, 8, 8], "blocks": 1,
+        ...                          "directions": ["a2b", "b2a"]})
+        >>> sorted(net.keys())
+        ['a2b', 'b2a']
+    """
+    if arch.get("name") == "style-translate":
+        directions = list(arch.get("directions") or ["a2b"])
+        net_arch = {**arch, "name": "style-net"}
+        return nn.ModuleDict({way: build_style_net(net_arch) for way in directions})
+    return build_style_net(arch)
 
 
 def count_parameters(module: nn.Module) -> int:

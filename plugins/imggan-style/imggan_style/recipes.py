@@ -13,7 +13,8 @@ translate
     plus LSGAN. ``--mode cyclegan``: two generators and two critics, cycle (L1, weight 10) and identity
     (weight 5) terms, LSGAN, and a 50-image history buffer of fakes for the critics.
 
-Both export ``RUN/stylize.safetensors`` + card, loadable with ``imggan stylize --model RUN``.
+Both export ``RUN/export/stylize.safetensors`` + card (the core's :func:`imggan.cards.export_model`), loadable
+with ``imggan stylize --model RUN``.
 
 Example:
     >>> from imggan_style.recipes import style_recipe, translate_recipe
@@ -24,7 +25,6 @@ Example:
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -160,26 +160,21 @@ def _build_critic(config: dict[str, Any]) -> Any:
     return PatchCritic(int(config.get("d_width", 32)), int(config.get("d_layers", 3)))
 
 
-def _card(config: dict[str, Any], kind: str, arch: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "task": "stylize",
-        "kind": kind,
-        "name": str(config.get("name") or kind),
-        "arch": arch,
-        "config": {k: v for k, v in config.items() if k != "init"},
-        "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        **extra,
-    }
+def _arch(config: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The card's ``arch``: what :func:`imggan_style.models.build_stylize_net` rebuilds the network from."""
+    widths = list(config.get("widths", [16, 32, 48]))
+    return {"name": "style-net", "widths": widths, "blocks": config.get("blocks", 3), **extra}
 
 
 def export_style(G: Any, config: dict[str, Any], run_dir: Path) -> Path:
-    """Write ``RUN/stylize.safetensors`` (the EMA generator) and its card."""
-    from imggan.weights import save_weights
+    """``RUN/export/stylize.safetensors`` (the EMA generator) + card, written by the core
+    (:func:`imggan.cards.export_model`): ``kind`` ``style``, ``arch`` ``style-net``, the reference as ``style``.
+    """
+    from imggan.cards import export_model
 
-    arch = {"name": "style-net", "widths": list(config.get("widths", [16, 32, 48])), "blocks": config.get("blocks", 3)}
-    path = Path(run_dir) / "stylize.safetensors"
-    save_weights(path, G.state_dict(), _card(config, "style", arch, {"style": str(config.get("style"))}))
-    return path
+    name = str(config.get("name") or "style")
+    style = str(config.get("style"))
+    return export_model(G, run_dir, "stylize", _arch(config), config, kind="style", name=name, style=style)
 
 
 def style_recipe() -> TrainRecipe:
@@ -252,16 +247,16 @@ def _translate_condition(batch: dict[str, Any], images: Any) -> Any:
 
 
 def export_translate(G: Any, config: dict[str, Any], run_dir: Path) -> Path:
-    """Write ``RUN/stylize.safetensors`` with the a2b (and, for CycleGAN, b2a) generator and its card."""
-    from imggan.weights import save_weights
+    """``RUN/export/stylize.safetensors`` + card (:func:`imggan.cards.export_model`): the a2b (and, for
+    CycleGAN, b2a) generator; ``kind`` ``translate``, ``arch`` ``style-translate`` naming the ``directions``.
+    """
+    from imggan.cards import export_model
 
-    arch = {"name": "style-net", "widths": list(config.get("widths", [16, 32, 48])), "blocks": config.get("blocks", 3)}
-    tensors = G.export_tensors()
-    directions = sorted({key.split("/", 1)[0] for key in tensors})
-    extra = {"mode": str(config.get("mode", "cut")), "directions": directions}
-    path = Path(run_dir) / "stylize.safetensors"
-    save_weights(path, tensors, _card(config, "translate", arch, extra))
-    return path
+    module = G.export_module()
+    mode = str(config.get("mode", "cut"))
+    arch = _arch(config, name="style-translate", directions=sorted(module.keys()))
+    name = str(config.get("name") or "translate")
+    return export_model(module, run_dir, "stylize", arch, config, kind="translate", name=name, mode=mode)
 
 
 def translate_recipe() -> TrainRecipe:

@@ -64,7 +64,7 @@ def _read_style(path: Any) -> np.ndarray:
 
 
 def load_stylizer(ctx: RunContext) -> dict[str, Any]:
-    """The trained network (``--model``) or the decoded reference (``--style``)."""
+    """The trained network (``--model``, through the core's model cache) or the decoded reference (``--style``)."""
     direction = str(ctx.options.get("direction") or "a2b")
     if ctx.model:
         from imggan_style.inference import load_model
@@ -76,11 +76,12 @@ def load_stylizer(ctx: RunContext) -> dict[str, Any]:
 
 
 def check_stylizer(ctx: RunContext) -> None:
-    """Before any input is skipped: the model resolves, or the reference decodes (usage errors otherwise)."""
+    """Before any input is skipped: the model resolves and its card fits ``--direction`` (no weights loaded,
+    :mod:`imggan.modelcache`), or the reference decodes; usage errors otherwise."""
     if ctx.model:
-        from imggan_style.inference import resolve_path
+        from imggan_style.inference import check_model
 
-        resolve_path(ctx.model)
+        check_model(ctx.model, str(ctx.options.get("direction") or "a2b"))
         return
     _read_style(ctx.options.get("style"))
 

@@ -60,9 +60,9 @@ class CUTModel(nn.Module):
             batch["nce"] = 0.5 * (self.nce(batch["a"], fake) + self.nce(batch["b"], identity))
         return fake
 
-    def export_tensors(self) -> dict[str, Tensor]:
-        """The generator's weights under ``a2b/``."""
-        return {f"a2b/{k}": v for k, v in self.net.state_dict().items()}
+    def export_module(self) -> nn.ModuleDict:
+        """What is exported: the generator as the ``a2b`` way (the heads stay behind)."""
+        return nn.ModuleDict({"a2b": self.net})
 
 
 class CycleModel(nn.Module):
@@ -85,11 +85,9 @@ class CycleModel(nn.Module):
             batch["identity"] = (self.a2b(b) - b).abs().mean() + (self.b2a(a) - a).abs().mean()
         return torch.cat([fake_b, fake_a])
 
-    def export_tensors(self) -> dict[str, Tensor]:
-        """Both generators' weights, under ``a2b/`` and ``b2a/``."""
-        out = {f"a2b/{k}": v for k, v in self.a2b.state_dict().items()}
-        out.update({f"b2a/{k}": v for k, v in self.b2a.state_dict().items()})
-        return out
+    def export_module(self) -> nn.ModuleDict:
+        """What is exported: both generators, as the ``a2b`` and ``b2a`` ways."""
+        return nn.ModuleDict({"a2b": self.a2b, "b2a": self.b2a})
 
 
 def real_images(batch: dict[str, Any]) -> Tensor:

@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["__init__", "api", "color", "inference", "losses", "models", "optimize", "recipes", "swd", "translate",
-           "upsample"]  # fmt: skip
+           "upsample", "zoo"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", MODULES)

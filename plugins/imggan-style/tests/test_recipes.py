@@ -8,6 +8,7 @@ import torch
 from click.testing import CliRunner
 
 from imggan.train.losses import LossContext
+from imggan.weights import read_card
 from imggan_style.losses import content_term, style_term
 from imggan_style.models import StyleNet
 from imggan_style.translate import CUTModel
@@ -80,7 +81,7 @@ def test_train_style_then_stylize_with_the_run(files, tmp_path: Path):
     args = ["train", "style", "--style", str(files["style"]), "--data", str(files["photos"]), "--out", str(run), *TINY]
     result = CliRunner().invoke(_cli(), args)
     assert result.exit_code == 0, result.output
-    assert (run / "stylize.safetensors").is_file() and (run / "stylize.json").is_file()
+    assert (run / "export" / "stylize.safetensors").is_file() and (run / "export" / "stylize.json").is_file()
     out = tmp_path / "styled"
     result = CliRunner().invoke(_cli(), ["stylize", str(files["photos"]), "--model", str(run), "-o", str(out), "-q"])
     assert result.exit_code == 0, result.output
@@ -101,7 +102,45 @@ def test_train_cyclegan_translates_both_ways_and_cut_refuses_b2a(files, tmp_path
     result = CliRunner().invoke(cli, [*args, "-q"])
     assert result.exit_code == 0, result.output
     assert cv2.imread(str(out)).shape == (30, 41, 3)
+    card = read_card(tmp_path / "cyclegan" / "export" / "stylize.safetensors")
+    assert card["kind"] == "translate" and card["arch"]["name"] == "style-translate"
+    assert card["arch"]["directions"] == ["a2b", "b2a"] and card["mode"] == "cyclegan"
+    assert read_card(tmp_path / "cut" / "export" / "stylize.safetensors")["arch"]["directions"] == ["a2b"]
     args = ["stylize", str(files["photo"]), "--model", str(tmp_path / "cut"), "--direction", "b2a", "-o", str(out)]
     result = CliRunner().invoke(cli, [*args, "--overwrite", "-q"])
     assert result.exit_code == 2
     assert "one-sided" in result.output
+
+
+def test_train_export_ship_with_the_core_writer_and_load(files, tmp_path: Path):
+    """A tiny run's export, shipped with ``python -m imggan.cards`` (no script of the head's own), is a
+    registered-style entry (not the default) that gives what ``--model RUN`` gives."""
+    import json
+
+    import numpy as np
+
+    from imggan.cards import main as ship
+    from imggan.modelcache import clear_cache
+    from imggan_style import stylize
+    from imggan_style.zoo import shipped_models
+
+    run = tmp_path / "run"
+    args = ["train", "style", "--style", str(files["style"]), "--data", str(files["photos"]), "--out", str(run),
+            "--name", "tiny", *TINY]  # fmt: skip
+    assert CliRunner().invoke(_cli(), args).exit_code == 0
+    exported = run / "export" / "stylize.safetensors"
+    bench = json.dumps({"cpu_seconds_per_512": 0.1, "rows": []})
+    weights = tmp_path / "weights"
+    ship([str(exported), str(weights), "--name", "tiny", "--file", "tiny", "--description", "a tiny style",
+          "--command", "imggan train style ...", "--run", str(run), "--until", "2", "--device", "test CPU",
+          "--field", "reference=the test's reference (CC0)", "--field", "data_sources=three test photos",
+          "--field", f"benchmark={bench}"])  # fmt: skip
+    (entry,) = shipped_models(weights)
+    assert (entry.name, entry.task, entry.default, entry.path.name) == ("tiny", "stylize", False, "tiny.safetensors")
+    card = entry.card
+    assert card["kind"] == "style" and card["arch"]["name"] == "style-net" and card["training"]["steps_total"] == 2
+    assert card["reference"].startswith("the test's") and card["benchmark"]["cpu_seconds_per_512"] == 0.1
+    clear_cache()
+    photo = cv2.imread(str(files["photo"]))
+    from_run, shipped = stylize(photo, model=str(run), device="cpu"), stylize(photo, model=str(entry.path))
+    assert from_run.shape == photo.shape and np.array_equal(from_run, shipped)

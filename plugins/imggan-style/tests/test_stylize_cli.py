@@ -53,3 +53,53 @@ def test_help_teaches_the_options():
     assert result.exit_code == 0
     for option in ("--style", "--strength", "--preserve-color", "--size", "--seed", "--quality", "--direction"):
         assert option in result.output
+
+
+def test_a_model_of_another_kind_is_one_line_exit_2(files, tmp_path):
+    """A checkpoint, another task's model, an unknown architecture: one line naming the file, nothing written."""
+    import torch
+
+    from imggan.weights import save_weights
+    from imggan_style.models import StyleNet
+
+    tensors = StyleNet((8, 8, 8), 1).state_dict()
+    arch = {"name": "style-net", "widths": [8, 8, 8], "blocks": 1}
+    cases = {
+        "checkpoint": ({"G/w": torch.zeros(1), "G_ema/w": torch.zeros(1)}, {}, "a training checkpoint"),
+        "other": (tensors, {"task": "denoise", "arch": arch}, "a 'denoise' model, not a 'stylize' model"),
+        "unknown": (tensors, {"task": "stylize", "arch": {"name": "unet"}}, "unknown architecture 'unet'"),
+        "unfit": (tensors, {"task": "stylize", "arch": {**arch, "widths": [8, 8, 16]}}, "do not fit"),
+    }
+    for name, (weights, card, message) in cases.items():
+        path = tmp_path / f"{name}.safetensors"
+        save_weights(path, weights, card)
+        out = tmp_path / f"{name}.png"
+        result = CliRunner().invoke(_cli(), ["stylize", str(files["photo"]), "--model", str(path), "-o", str(out)])
+        assert result.exit_code == 2, (name, result.output)
+        assert message in result.output and str(path) in result.output and "Traceback" not in result.output
+        assert not out.exists()
+
+
+def test_a_style_loads_once_and_refuses_b2a():
+    import pytest
+
+    from imggan.errors import ImgganError
+    from imggan_style.inference import check_model, load_model
+
+    first, again = load_model("swamp"), load_model("swamp")
+    assert first.net is again.net  # the core's model cache
+    assert check_model("swamp")["kind"] == "style"
+    with pytest.raises(ImgganError, match="is a style, not a translation"):
+        check_model("swamp", "b2a")
+
+
+def test_a_translation_without_its_directions_says_export_again(files, tmp_path):
+    from imggan.weights import save_weights
+    from imggan_style.models import StyleNet
+
+    tensors = {f"a2b/{k}": v for k, v in StyleNet((8, 8, 8), 1).state_dict().items()}
+    path = tmp_path / "old.safetensors"
+    arch = {"name": "style-net", "widths": [8, 8, 8], "blocks": 1}
+    save_weights(path, tensors, {"task": "stylize", "kind": "translate", "arch": arch})
+    result = CliRunner().invoke(_cli(), ["stylize", str(files["photo"]), "--model", str(path), "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "export the run again" in result.output, result.output

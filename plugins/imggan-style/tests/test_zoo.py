@@ -15,6 +15,21 @@ def test_every_shipped_style_has_a_complete_card():
             assert card.get(key), f"{entry.name}: card lacks {key}"
 
 
+def test_the_zoo_is_the_core_reading_of_the_cards_and_names_no_default():
+    """``entries_from_cards`` on ``weights/``; no card says ``default``, so ``--model`` stays optional and
+    the stylize task (whose default path is the optimiser) has no default model."""
+    from imggan.weights import entries_from_cards
+    from imggan_style.tasks import stylize_task
+    from imggan_style.zoo import ARCHS, WEIGHTS_DIR
+
+    entries = shipped_models()
+    assert entries == entries_from_cards(WEIGHTS_DIR)
+    assert {e.name for e in entries} == {"swamp", "mountains"}
+    assert not any(e.default or "default" in e.card for e in entries)
+    assert all(e.card["arch"]["name"] in ARCHS for e in entries)
+    assert stylize_task().default_model is None
+
+
 def test_a_shipped_style_runs_by_name_at_the_input_size():
     from imggan_style import stylize
 
