@@ -9,14 +9,16 @@ Protocol (issue 14). Splits are fixed (``imggan_generate.data``): digits 1,259 t
   generated digits (100 per class); KID in the real classifier's features against the test split; multi-scale
   SWD (``imggan.metrics.multiscale_swd``) against the test split, next to SWD(train, test).
 * faces (unconditional, 32 px): SWD(generated, test) of the runs with and without DiffAugment/ADA (same
-  steps, same seeds), SWD(train, test) as the reference.
+  steps, same seeds), SWD(train, test) as the reference. The splits are those of the source the model was
+  trained on (its card's ``config.data``: ``skimage:lfw-faces``, 80 / 20, or ``skimage:lfw``, 160 / 40), or
+  ``--faces-data``; ``--faces-previous`` scores an earlier model on the same split.
 * classical baseline: a Gaussian in a PCA space (20 components; per class for digits) fitted on the train
   split, sampled and clipped: the strongest simple parametric image model.
 * audit (``imggan_generate.audit``): 2,000 samples against the train split, pixels and trained features.
 
 Usage:
-    python benchmarks/generate.py [--digits digits] [--faces faces] [--faces-other PATH] [--json out.json]
-        [--results benchmarks/results] [--update-cards]
+    python benchmarks/generate.py [--digits digits] [--faces faces] [--faces-other PATH] [--faces-previous M]
+        [--faces-data skimage:lfw-faces] [--json out.json] [--results benchmarks/results] [--update-cards]
 """
 
 from __future__ import annotations
@@ -120,14 +122,31 @@ def _augment(model) -> str:
     return f"DiffAugment {'+'.join(augs)}" + (f", p = {p}" if p is not None else ", ADA")
 
 
-def faces_rows(model_name: str, other_path: str | None, results: Path) -> dict:
-    """All faces figures."""
+def faces_source(model, data: str | None) -> str:
+    """The packaged faces source whose splits score ``model``: ``data``, else the one its card names."""
+    if data:
+        return data
+    card = model.card
+    trained_on = json.dumps([card.get("config", {}).get("data"), card.get("command"), card.get("commands")])
+    return "skimage:lfw-faces" if "skimage:lfw-faces" in trained_on else "skimage:lfw"
+
+
+def faces_rows(
+    model_name: str,
+    other_path: str | None,
+    results: Path,
+    data: str | None = None,
+    previous: str | None = None,
+) -> dict:
+    """All faces figures, on the train / test splits of ``faces_source(model, data)``."""
     model = load_generator(model_name)
     res = model.resolution
-    train = load_image_set("skimage:lfw:train", res)
-    test = load_image_set("skimage:lfw:test", res)
+    source = faces_source(model, data)
+    train = load_image_set(f"{source}:train", res)
+    test = load_image_set(f"{source}:test", res)
     n = 1000
-    rows: dict = {"methods": [{"method": "real train split (reference)", "swd_test": swd(train.images, test.images)}]}
+    rows: dict = {"data": source, "train_images": len(train.images), "test_images": len(test.images)}
+    rows["methods"] = [{"method": "real train split (reference)", "swd_test": swd(train.images, test.images)}]
     rows["methods"].append(
         {"method": "Gaussian in PCA-20 (classical)", "swd_test": swd(gaussian_pca(train.images, n), test.images)}
     )
@@ -147,6 +166,15 @@ def faces_rows(model_name: str, other_path: str | None, results: Path) -> dict:
             results / "generate_faces_other_grid.png",
             render.grid(render.zoom(generate(other, 64, seed=0), 3), columns=8),
         )
+    if previous:
+        before = load_generator(previous)
+        trained_on = faces_source(before, None)
+        rows["methods"].append(
+            {
+                "method": f"previous model {previous} ({_augment(before)}, trained on {trained_on})",
+                "swd_test": swd(generate(before, n, seed=20_000), test.images),
+            }
+        )
     render.write_png(results / "generate_faces_grid.png", render.grid(render.zoom(generate(model, 64, seed=0), 3), 8))
     from imggan_generate.api import explore, interpolate
 
@@ -157,7 +185,7 @@ def faces_rows(model_name: str, other_path: str | None, results: Path) -> dict:
     rows["explore_explained_variance"] = [round(float(v), 4) for v in found.explained]
     flat = found.images.reshape(-1, *found.images.shape[2:])
     render.write_png(results / "generate_faces_explore.png", render.grid(render.zoom(flat, 3), 7))
-    report = audit(model, "skimage:lfw:train", count=2000, seed=0, out=results / "generate_faces_audit")
+    report = audit(model, f"{source}:train", count=2000, seed=0, out=results / "generate_faces_audit")
     rows["audit"] = {k: report[k] for k in ("samples", "train_images", "pixels", "features", "copies", "flagged")}
     return rows
 
@@ -167,6 +195,10 @@ def main() -> None:
     parser.add_argument("--digits", default="digits")
     parser.add_argument("--faces", default="faces")
     parser.add_argument("--faces-other", default=None, help="the generator of the run with the other augmentation")
+    parser.add_argument("--faces-previous", default=None, help="an earlier faces model, scored on the same split")
+    parser.add_argument(
+        "--faces-data", default=None, help="packaged faces source of the splits (default: the one its card names)"
+    )
     parser.add_argument("--only", choices=["digits", "faces"], default=None)
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--json", type=Path, default=None)
@@ -180,19 +212,23 @@ def main() -> None:
     if args.only in (None, "digits"):
         out["digits"] = digits_rows(args.digits, args.results)
     if args.only in (None, "faces"):
-        out["faces"] = faces_rows(args.faces, args.faces_other, args.results)
+        out["faces"] = faces_rows(args.faces, args.faces_other, args.results, args.faces_data, args.faces_previous)
     text = json.dumps(out, indent=2)
     print(text)
     if args.json:
+        if args.only and args.json.exists():  # one part rerun: keep the other part's figures
+            kept = json.loads(args.json.read_text())
+            kept.update(out)
+            text = json.dumps(kept, indent=2)
         args.json.write_text(text + "\n")
     if args.update_cards:
         from imggan.weights import atomic_write_bytes, read_card, resolve_model
-        from imggan_generate.api import _entries
+        from imggan_generate.zoo import shipped_models
 
         for key, name in (("digits", args.digits), ("faces", args.faces)):
             if key not in out:
                 continue
-            entry = resolve_model("generate", name, _entries())
+            entry = resolve_model("generate", name, shipped_models())
             card = read_card(entry.path)
             card["benchmark"] = {"machine": out["machine"], "protocol": "benchmarks/generate.py", **out[key]}
             atomic_write_bytes(
