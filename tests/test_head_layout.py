@@ -76,3 +76,30 @@ def test_help_models_and_stages_import_no_torch_with_every_installed_head() -> N
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+REGISTER_WITHOUT_TORCH = """
+import sys
+import {package}.plugin as plugin
+got = []
+plugin.register_tasks(got.append)
+plugin.register_models(got.append)
+assert "torch" not in sys.modules, "registering tasks and models imported torch"
+print(sorted({{type(obj).__name__ for obj in got}}), sum(getattr(obj, "default", False) for obj in got))
+"""
+
+
+@pytest.mark.parametrize(
+    ("package", "defaults"),
+    [("imggan_inpaint", 1), ("imggan_enhance", 2)],  # one default model per task
+)
+def test_tasks_and_models_register_without_torch(package: str, defaults: int) -> None:
+    """A head's own hooks register its tasks and shipped models without importing torch."""
+    import subprocess
+    import sys
+
+    code = REGISTER_WITHOUT_TORCH.format(package=package)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    kinds, count = done.stdout.strip().rsplit(" ", 1)
+    assert kinds == "['ModelEntry', 'Task']" and int(count) == defaults
