@@ -37,6 +37,9 @@ from torch import nn
 from imggan_inpaint.fill import pyramid_fill
 
 ARCH_NAME = "imggan-inpaint-residual-unet-v2"
+TEXTURE_FEATURES = 4  # decoder channels the full-resolution texture head sees
+TEXTURE_WIDTH = 12  # hidden channels of the texture head (it runs at full resolution: kept small)
+NOISE_SEED = 12345  # eval-mode noise seed: deterministic fills
 
 
 def _act() -> nn.Module:
@@ -85,6 +88,12 @@ class InpaintGenerator(nn.Module):
         fill_iterations: Jacobi sweeps of the classical fill on the finest level.
         upsample: ``"resize"`` (half-resolution residual, bilinear x2: no checkerboard) or ``"shuffle"``
             (conv + PixelShuffle(2), the older head).
+        noise: give the generator noise to synthesise texture from: a noise map added (learned per-channel
+            gain) to the decoder's half-resolution features, and a full-resolution texture head (two 3x3
+            convolutions over the upsampled residual and features, the fill, the mask and a full-resolution
+            noise map) whose output adds to the residual. Both start at zero, so weights without them load
+            with the same output. In eval mode the noise is drawn from a fixed seed: the same input always
+            gives the same fill.
     """
 
     def __init__(
@@ -94,6 +103,7 @@ class InpaintGenerator(nn.Module):
         fourier: bool = True,
         fill_iterations: int = 8,
         upsample: str = "resize",
+        noise: bool = False,
     ) -> None:
         super().__init__()
         if upsample not in ("resize", "shuffle"):
@@ -105,6 +115,7 @@ class InpaintGenerator(nn.Module):
             "fourier": fourier,
             "fill_iterations": fill_iterations,
             "upsample": upsample,
+            "noise": noise,
         }
         self.fill_iterations = fill_iterations
         self.upsample = upsample
@@ -126,6 +137,26 @@ class InpaintGenerator(nn.Module):
             self.head = nn.Sequential(nn.Conv2d(c1, 3, 3, padding=1, padding_mode="reflect"))
         nn.init.zeros_(self.head[0].weight)
         nn.init.zeros_(self.head[0].bias)
+        self.noise = noise
+        if noise:
+            self.noise_gain = nn.Parameter(torch.zeros(1, c1, 1, 1))
+            self.texture_features = nn.Conv2d(c1, TEXTURE_FEATURES, 1)
+            width = 3 + 3 + 1 + 1 + TEXTURE_FEATURES
+            self.texture = nn.Sequential(
+                nn.Conv2d(width, TEXTURE_WIDTH, 3, padding=1, padding_mode="reflect"),
+                _act(),
+                nn.Conv2d(TEXTURE_WIDTH, 3, 3, padding=1, padding_mode="reflect"),
+            )
+            nn.init.zeros_(self.texture[2].weight)
+            nn.init.zeros_(self.texture[2].bias)
+
+    def _noise(self, like: torch.Tensor, size: tuple[int, int], slot: int) -> torch.Tensor:
+        """Bx1xHxW standard normal noise: fresh in training, from a fixed seed per ``slot`` in eval mode."""
+        shape = (like.shape[0], 1, *size)
+        if self.training:
+            return torch.randn(shape, device=like.device, dtype=like.dtype)
+        generator = torch.Generator(device=like.device).manual_seed(NOISE_SEED + slot)
+        return torch.randn(shape, device=like.device, dtype=torch.float32, generator=generator).to(like.dtype)
 
     def residual(self, filled: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
         """The network's correction to ``filled`` (any size; padded internally, cropped back)."""
@@ -141,10 +172,15 @@ class InpaintGenerator(nn.Module):
         y = F.interpolate(self.up2(y), size=s2.shape[-2:], mode="bilinear", align_corners=False)
         y = self.merge2(y + s2)
         y = F.interpolate(self.up1(y), size=s1.shape[-2:], mode="bilinear", align_corners=False)
-        y = self.merge1(y + s1)
-        y = self.head(y)
+        if self.noise:
+            y = y + self.noise_gain * self._noise(y, s1.shape[-2:], 0)
+        features = self.merge1(y + s1)
+        y = self.head(features)
         if self.upsample == "resize":
             y = F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        if self.noise:
+            up = F.interpolate(self.texture_features(features), size=x.shape[-2:], mode="bilinear", align_corners=False)
+            y = y + self.texture(torch.cat([y, x[:, :4], self._noise(y, x.shape[-2:], 1), up], 1))
         return y[..., :h, :w]
 
     def forward(self, image: torch.Tensor, hole: torch.Tensor, filled: torch.Tensor | None = None) -> torch.Tensor:
@@ -229,4 +265,19 @@ def build_generator(config: dict[str, Any]) -> InpaintGenerator:
         fourier=bool(config.get("fourier", True)),
         fill_iterations=int(config.get("fill_iterations", 8)),
         upsample=str(config.get("upsample", "shuffle")),  # cards written before the resize head have no key
+        noise=bool(config.get("noise", False)),  # cards written before the texture head have no key
     )
+
+
+def add_texture_head(state: dict[str, torch.Tensor], generator: InpaintGenerator) -> dict[str, torch.Tensor]:
+    """Weights of a generator without ``noise`` completed for ``generator`` (which has it).
+
+    The new tensors take ``generator``'s own initial values (zero gains and a zero last layer), so the
+    completed weights fill exactly as the originals did until fine-tuning teaches the texture head.
+    """
+    out = dict(generator.state_dict())
+    missing = set(out) - set(state)
+    if not all(k.startswith(("noise_gain", "texture")) for k in missing):
+        raise ValueError(f"weights miss more than the texture head: {sorted(missing)[:5]}")
+    out.update({k: v for k, v in state.items() if k in out})
+    return out

@@ -56,6 +56,7 @@ HOLE_TERMS = {
     "hole_detail": "Relative error of the mean gradient magnitude in large holes' interiors.",
     "hole_ssim": "1 - SSIM over the hole's band (its rim, not large holes' interiors).",
     "hole_pattern": "Excess fine-detail autocorrelation at 8-16 px in the hole over the original's (no grids).",
+    "hole_swd": "Sliced Wasserstein distance of 7x7 Laplacian-pyramid patches in the hole, fill vs original.",
 }
 
 

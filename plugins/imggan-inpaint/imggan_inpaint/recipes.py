@@ -10,7 +10,7 @@ Example:
     >>> from imggan_inpaint.recipes import build_recipe
     >>> recipe = build_recipe()
     >>> recipe.name, sorted(recipe.losses)
-    ('inpaint', ['adv', 'fm', 'hole_grad', 'hole_l1', 'hole_pattern'])
+    ('inpaint', ['adv', 'fm', 'hole_grad', 'hole_l1', 'hole_pattern', 'hole_swd'])
 """
 
 from __future__ import annotations
@@ -46,15 +46,23 @@ DEFAULTS: dict[str, Any] = {
     "fourier": True,
     "fill_iterations": 8,
     "upsample": "resize",
+    "noise": True,
     "d_width": 32,
     "mask_coverage": [0.05, 0.5],
     "rect_prob": 0.2,
     "object_prob": 0.25,
-    "smooth_prob": 0.08,
+    "smooth_prob": 0.15,
 }
 
 
-LOSSES: dict[str, float] = {"hole_l1": 1.0, "hole_grad": 0.5, "hole_pattern": 0.5, "adv": 0.02, "fm": 1.0}
+LOSSES: dict[str, float] = {
+    "hole_l1": 1.0,
+    "hole_grad": 0.5,
+    "hole_pattern": 0.5,
+    "hole_swd": 0.05,
+    "adv": 0.02,
+    "fm": 1.0,
+}
 
 
 def _config_fields() -> list[Any]:
@@ -70,6 +78,7 @@ def _config_fields() -> list[Any]:
         "d_width": "discriminator base width",
         "mask_coverage": "[low, high] fraction of the crop a training hole covers",
         "rect_prob": "probability of a rectangular hole (else strokes and blobs)",
+        "noise": "noise inputs and a full-resolution texture head (architecture; old cards: off)",
         "upsample": "generator head: resize (half-res residual, bilinear x2: no checkerboard) or shuffle (older)",
         "object_prob": "probability of an object-shaped hole (tuxpaint silhouette from masks/train)",
         "smooth_prob": "probability that a crop is replaced by a procedural flat or ramp image",
@@ -108,7 +117,8 @@ def _silhouettes(config: dict[str, Any]) -> list[np.ndarray]:
 
 
 def smooth_field(size: int, rng: np.random.Generator) -> np.ndarray:
-    """A procedural 3xHxW image in [0, 1]: a flat colour or a ramp, sometimes with a slow wave on top.
+    """A procedural 3xHxW image in [0, 1]: a flat colour or a ramp, sometimes with a slow wave on top, faint
+    noise or 8-bit rounding.
 
     Mixed into the batches so the generator learns to add nothing where the surroundings hold no texture.
     """
@@ -119,7 +129,12 @@ def smooth_field(size: int, rng: np.random.Generator) -> np.ndarray:
         gx, gy = rng.uniform(-0.5, 0.5, 2) if rng.random() < 0.7 else (0.0, 0.0)
         wave = rng.uniform(0, 0.08) * np.sin(rng.uniform(1, 6) * (x * rng.uniform(-1, 1) + y) + rng.uniform(0, 6))
         channels.append(base + gx * (x - 0.5) + gy * (y - 0.5) + (wave if rng.random() < 0.4 else 0.0))
-    return np.clip(np.stack(channels), 0, 1).astype(np.float32)
+    image = np.stack(channels)
+    if rng.random() < 0.5:  # sensor-like noise of up to 1.5 8-bit levels
+        image = image + rng.normal(0, rng.uniform(0, 1.5 / 255), image.shape)
+    if rng.random() < 0.5:  # 8-bit quantisation, as in the saved photos and the tests' ramps
+        image = np.round(image * 255) / 255
+    return np.clip(image, 0, 1).astype(np.float32)
 
 
 def make_batches(config: dict[str, Any], seed: int) -> Iterator[dict[str, torch.Tensor]]:

@@ -123,7 +123,7 @@ def test_every_loss_term_is_registered_for_the_trainer() -> None:
     from imggan.plugins import get_registry
 
     names = set(get_registry().losses)
-    assert {"hole_l1", "hole_grad", "hole_energy", "hole_detail", "hole_ssim", "hole_pattern"} <= names
+    assert {"hole_l1", "hole_grad", "hole_energy", "hole_detail", "hole_ssim", "hole_pattern", "hole_swd"} <= names
 
 
 def test_hole_discriminator_judges_only_the_hole() -> None:
