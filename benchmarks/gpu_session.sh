@@ -19,9 +19,10 @@
 # Each run's steps are set so that its cosine learning-rate schedule ends inside the deadline: all runs first
 # train PROBE seconds at once, their measured steps/s times the time left gives the step count.
 # Inpainting (RUNS="I"): fine-tunes the shipped inpainter (converted to the resize head first when its card says
-#   shuffle) with the default adversarial objective; its object-shaped holes come from .gpu/masks/train (copy
-#   ROOT/masks/train of `imggan data fetch` there). Choose its checkpoint afterwards on the CPU with
-#   benchmarks/inpaint_select.py (validation split), never on the benchmark's test split.
+#   shuffle, and given the zero-initialised texture head when its card has no noise) with the default
+#   adversarial objective (hole_l1, hole_grad, hole_pattern, hole_swd, adv, fm); its object-shaped holes
+#   come from .gpu/masks/train (copy ROOT/masks/train of `imggan data fetch` there). Choose its checkpoint
+#   afterwards on the CPU with benchmarks/inpaint_select.py (validation split), never on the test split.
 # Generation (RUNS="G"): one run per model card in plugins/imggan-generate/imggan_generate/weights/*.json
 #   (G-digits, G-faces, ...), each the card's own `imggan train generate` command from scratch (its data,
 #   resolution, conditioning, architecture and optimiser settings as recorded; scikit-learn's digits and
@@ -162,10 +163,13 @@ case " $RUNS " in *" I "*)
     "$PY" - "$INPAINT_INIT" >>"$LOG" 2>&1 <<'EOF'
 import sys
 from imggan.weights import load_weights, save_weights
-from imggan_inpaint.models import build_generator, shuffle_to_resize
+from imggan_inpaint.models import add_texture_head, build_generator, shuffle_to_resize
 tensors, card = load_weights("plugins/imggan-inpaint/imggan_inpaint/weights/inpaint-small.safetensors")
 if card["arch"].get("upsample", "shuffle") == "shuffle":  # the older head paints a 2-px grid: average it away
     tensors, card["arch"]["upsample"] = shuffle_to_resize(tensors), "resize"
+if not card["arch"].get("noise"):  # no texture head yet: add it, zero-initialised (same fills until trained)
+    card["arch"]["noise"] = True
+    tensors = add_texture_head(tensors, build_generator(card["arch"]))
 generator = build_generator(card["arch"])
 generator.load_state_dict(tensors)
 save_weights(sys.argv[1], generator.state_dict(), card)
