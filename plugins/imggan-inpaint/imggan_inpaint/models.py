@@ -269,15 +269,26 @@ def build_generator(config: dict[str, Any]) -> InpaintGenerator:
     )
 
 
-def add_texture_head(state: dict[str, torch.Tensor], generator: InpaintGenerator) -> dict[str, torch.Tensor]:
-    """Weights of a generator without ``noise`` completed for ``generator`` (which has it).
+def add_texture_head(
+    state: dict[str, torch.Tensor], generator: InpaintGenerator, last_std: float = 0.0, seed: int = 0
+) -> dict[str, torch.Tensor]:
+    """Weights of a generator without ``noise`` (or with an untrained texture head) completed for ``generator``.
 
     The new tensors take ``generator``'s own initial values (zero gains and a zero last layer), so the
-    completed weights fill exactly as the originals did until fine-tuning teaches the texture head.
+    completed weights fill exactly as the originals did. ``last_std`` > 0 instead draws the texture head's
+    last layer from N(0, last_std): a faint noise texture to start from. A distribution loss such as
+    ``hole_swd`` cannot grow texture out of exactly zero noise (with no noise in the output, the sorted
+    matching of its patches ignores the noise, so the gradient on the noise's amplitude averages out),
+    so a fine-tuning run that should learn texture starts with some.
     """
     out = dict(generator.state_dict())
+    if last_std > 0:
+        g = torch.Generator().manual_seed(seed)
+        weight = out["texture.2.weight"]
+        out["texture.2.weight"] = torch.randn(weight.shape, generator=g, dtype=weight.dtype) * last_std
     missing = set(out) - set(state)
     if not all(k.startswith(("noise_gain", "texture")) for k in missing):
         raise ValueError(f"weights miss more than the texture head: {sorted(missing)[:5]}")
-    out.update({k: v for k, v in state.items() if k in out})
+    keep = {"texture.2.weight"} if last_std > 0 else set()
+    out.update({k: v for k, v in state.items() if k in out and k not in keep})
     return out

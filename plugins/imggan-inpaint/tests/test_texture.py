@@ -86,3 +86,13 @@ def test_smooth_training_fields_are_smooth_with_at_most_faint_noise() -> None:
         assert f.shape == (3, 64, 64) and f.min() >= 0 and f.max() <= 1
         # Neighbouring pixels differ by a ramp step plus noise of at most a few 8-bit levels.
         assert np.abs(np.diff(f, axis=-1)).max() < 12 / 255
+
+
+def test_a_texture_head_can_start_from_faint_noise() -> None:
+    plain, _ = _pair()
+    g = InpaintGenerator(widths=(8, 16, 24), blocks=1, noise=True)
+    g.load_state_dict(add_texture_head(plain.state_dict(), g, last_std=0.01))
+    x, hole = _batch()
+    with torch.no_grad():
+        diff = (g.eval()(x, hole) - plain(x, hole)).abs()
+    assert 0 < float(diff.max()) < 0.1 and float((diff * (1 - hole)).max()) == 0.0
