@@ -10,12 +10,16 @@ works at). Figures:
 - content kept: SSIM between the Gaussian-blurred (sigma 2) grayscale output and content;
 - seconds per 512x512 image (``--quality fast``; ``best`` on one pair), and for the trained style.
 
-Outputs are cached in ``--work`` (delete it to recompute). Writes ``benchmarks/results/style.json`` and the
+``--split val`` runs the same figures on the validation pairs (``VAL_STYLES`` x other photographs), the only
+pairs any setting of the optimiser or checkpoint of a trained style is chosen on; ``--split test`` (the
+default) is the benchmark, run once with the chosen settings. Outputs are cached in ``--work`` (delete it
+to recompute). Writes ``benchmarks/results/style.json`` and the
 contact sheet ``benchmarks/results/style_grid.png`` (rows: pairs; columns: content, reference, histogram
 matching, imggan default, trained style).
 
 Usage:
-    python benchmarks/style.py --threads 1 [--contents 2] [--best-pairs 1] [--trained swamp,mountains]
+    python benchmarks/style.py --threads 1 [--split val|test] [--contents 2] [--best-pairs 1]
+        [--trained swamp,mountains]
 """
 
 from __future__ import annotations
@@ -30,14 +34,44 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-HELDOUT = Path.home() / ".cache" / "imggan" / "data" / "heldout"
+DATA = Path.home() / ".cache" / "imggan" / "data"
+HELDOUT = DATA / "heldout"
 REFS = Path.home() / ".cache" / "imggan" / "runs" / "style" / "refs"
 STYLES = {  # never trained on, never used to tune the optimiser
     "wesnoth-mountains01": "bench-mountains01.jpg",  # Wesnoth story art (Debian wesnoth-1.16-data, GPL-2+)
     "plasma-autumn": "bench-autumn.jpg",  # KDE Plasma wallpaper "Autumn" (plasma-workspace-wallpapers, GPL-2+)
     "plasma-shell": "bench-shell.jpg",  # KDE Plasma wallpaper "Shell" (plasma-workspace-wallpapers, GPL-2+)
 }
+# The validation split: every setting of the optimiser and every trained style's checkpoint is chosen on
+# it, disjoint from the test split above in contents and styles. Styles (copied into REFS from the same
+# packages, see RESULTS.md): Plasma "Kay" (smooth low-poly, like Shell), "PastelHills" (smooth
+# gradients), "SafeLanding" (painterly, like Autumn), Wesnoth story art "landscape-hills-01" (like
+# mountains-01). Contents: the two held-out photographs the test split leaves out (Path: dense grass,
+# Volna: smooth sky and water) and one training photograph (BytheWater), which the optimiser never learns
+# from; trained styles are validated on the held-out two only (they trained on the third).
+VAL_STYLES = {
+    "plasma-kay": "val-kay.jpg",  # Kay/contents/images/5120x2880.png, re-encoded as JPEG (quality 95)
+    "plasma-pastelhills": "val-pastelhills.jpg",  # PastelHills/contents/images/3200x2000.jpg
+    "plasma-safelanding": "val-safelanding.jpg",  # SafeLanding/contents/images/5120x2880.jpg
+    "wesnoth-hills01": "val-hills01.jpg",  # data/core/images/story/landscape-hills-01.jpg
+}
+SPLITS = {
+    "test": {"contents": ["ColorfulCups", "Kite"], "trained_contents": ["ColorfulCups", "Kite"], "styles": STYLES},
+    "val": {
+        "contents": ["Volna", "Path", "plasma-BytheWater"],
+        "trained_contents": ["Volna", "Path"],
+        "styles": VAL_STYLES,
+    },
+}
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def photo_path(name: str) -> Path:
+    """A content photograph by name: held-out (``DATA/heldout``) or, for the val split, a training one."""
+    for folder in (HELDOUT, DATA / "train"):
+        if (folder / f"{name}.png").is_file():
+            return folder / f"{name}.png"
+    raise SystemExit(f"no photograph {name!r} in {HELDOUT} or {DATA / 'train'} (run `imggan data fetch`)")
 
 
 def read_rgb(path: Path) -> np.ndarray:
@@ -73,9 +107,15 @@ def blurred_gray_ssim(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def style_distance(image: np.ndarray, reference: np.ndarray) -> float:
+    return style_levels(image, reference)[1]
+
+
+def style_levels(image: np.ndarray, reference: np.ndarray) -> tuple[list[float], float]:
+    """``multiscale_swd`` of one image against the reference: per level (finest first) and the mean."""
     from imggan.metrics import multiscale_swd
 
-    return float(multiscale_swd([image], [reference])["mean"])
+    result = multiscale_swd([image], [reference])
+    return [round(float(v), 4) for v in result["levels"]], float(result["mean"])
 
 
 def to_u8(x: np.ndarray) -> np.ndarray:
@@ -103,12 +143,33 @@ def run_default(content: np.ndarray, style: np.ndarray, quality: str, cache: Pat
     return out8, seconds, cpu
 
 
+def load_trained(name: str):
+    """A shipped style, an export or run folder (``imggan_style.inference.load_model``), or a training
+    checkpoint ``RUN/checkpoints/step-N.safetensors`` (its EMA generator; how checkpoints are compared on
+    the val split before one is exported). Returns a ``LoadedModel`` whose card names the ``style``.
+    """
+    from imggan_style.inference import LoadedModel, load_model
+
+    path = Path(name).expanduser()
+    if not (path.suffix == ".safetensors" and path.parent.name == "checkpoints"):
+        return load_model(name)
+    from imggan.weights import load_weights
+    from imggan_style.models import build_style_net
+    from imggan_style.recipes import _arch
+
+    config = json.loads(path.with_suffix(".json").read_text())["config"]
+    tensors, _ = load_weights(path)
+    net = build_style_net(_arch(config))
+    net.load_state_dict({k[len("G_ema/") :]: v for k, v in tensors.items() if k.startswith("G_ema/")})
+    return LoadedModel(path.stem, net.eval(), {"style": config["style"], "arch": _arch(config)})
+
+
 def run_trained(name: str, contents: list[np.ndarray]) -> tuple[list[np.ndarray], float, dict]:
     import torch
 
-    from imggan_style.inference import apply, load_model
+    from imggan_style.inference import apply
 
-    model = load_model(name)
+    model = load_trained(name)
     outs, times = [], []
     for content in contents:
         x = torch.from_numpy(content.transpose(2, 0, 1).copy())[None].float() / 255
@@ -129,27 +190,35 @@ def main() -> None:
         "--trained", default="swamp,mountains", help="shipped styles (or run folders), comma-separated; the first "
         "fills the grid's last column"
     )  # fmt: skip
-    parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "imggan" / "runs" / "style" / "bench")
+    parser.add_argument("--split", choices=sorted(SPLITS), default="test", help="test: the reported benchmark; val: "
+                        "the pairs every setting and checkpoint is chosen on (results/style_val.json)")  # fmt: skip
+    parser.add_argument("--work", type=Path, default=None, help="cache of outputs (default: runs/style3/bench-SPLIT)")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(args.threads)
     from skimage.exposure import match_histograms
 
-    photos = sorted(HELDOUT.glob("*.png"))[: args.contents]
-    contents = {p.stem: centre_crop(read_rgb(p)) for p in photos}
-    styles = {name: at_area(read_rgb(REFS / file)) for name, file in STYLES.items()}
+    split = SPLITS[args.split]
+    work = args.work or Path.home() / ".cache" / "imggan" / "runs" / "style3" / f"bench-{args.split}"
+    names = split["contents"][: args.contents] if args.split == "test" else split["contents"]
+    contents = {name: centre_crop(read_rgb(photo_path(name))) for name in names}
+    styles = {name: at_area(read_rgb(REFS / file)) for name, file in split["styles"].items()}
     rows, pairs = [], []
     for cname, content in contents.items():
         for sname, style in styles.items():
-            out, seconds, cpu = run_default(content, style, "fast", args.work / f"{cname}-{sname}-fast.png")
+            out, seconds, cpu = run_default(content, style, "fast", work / f"{cname}-{sname}-fast.png")
             hist = match_histograms(content, style, channel_axis=-1).astype(np.uint8)
+            hist_levels, hist_mean = style_levels(hist, style)
+            out_levels, out_mean = style_levels(out, style)
             row = {
                 "content": cname,
                 "style": sname,
                 "swd_content": style_distance(content, style),
-                "swd_hist": style_distance(hist, style),
-                "swd_default": style_distance(out, style),
+                "swd_hist": hist_mean,
+                "swd_default": out_mean,
+                "levels_hist": hist_levels,
+                "levels_default": out_levels,
                 "ssim_hist": blurred_gray_ssim(hist, content),
                 "ssim_default": blurred_gray_ssim(out, content),
                 "seconds_fast": seconds,
@@ -165,21 +234,24 @@ def main() -> None:
     best = []
     for cname, sname in [(r["content"], r["style"]) for r in rows][: args.best_pairs]:
         content, style = contents[cname], styles[sname]
-        out, seconds, cpu = run_default(content, style, "best", args.work / f"{cname}-{sname}-best.png")
+        out, seconds, cpu = run_default(content, style, "best", work / f"{cname}-{sname}-best.png")
+        fast = next(r for r in rows if (r["content"], r["style"]) == (cname, sname))
         best.append({"content": cname, "style": sname, "seconds_best": seconds, "cpu_seconds_best": cpu,
-                     "swd_best": style_distance(out, style), "ssim_best": blurred_gray_ssim(out, content)})  # fmt: skip
+                     "swd_best": style_distance(out, style), "swd_fast": fast["swd_default"],
+                     "ssim_best": blurred_gray_ssim(out, content)})  # fmt: skip
         print(json.dumps(best[-1]), flush=True)
     trained: dict = {}
     trained_outs: dict[str, np.ndarray] = {}
     for index, name in enumerate(n for n in args.trained.split(",") if n and n != "none"):
         try:
-            outs, seconds, card = run_trained(name, list(contents.values()))
+            trained_contents = {k: v for k, v in contents.items() if k in split["trained_contents"]}
+            outs, seconds, card = run_trained(name, list(trained_contents.values()))
         except Exception as exc:  # noqa: BLE001 - a trained column is optional
             print(f"trained style {name!r} skipped: {exc}")
             continue
         reference = at_area(read_rgb(Path(card["style"]))) if Path(str(card.get("style"))).is_file() else None
         entry = {"cpu_seconds_per_512": seconds, "rows": []}
-        for (cname, content), out in zip(contents.items(), outs, strict=True):
+        for (cname, content), out in zip(trained_contents.items(), outs, strict=True):
             if index == 0:
                 trained_outs[cname] = out
             if reference is not None:
@@ -189,11 +261,14 @@ def main() -> None:
                     "swd_content": style_distance(content, reference),
                     "swd_hist": style_distance(hist, reference),
                     "swd_trained": style_distance(out, reference),
+                    "levels_hist": style_levels(hist, reference)[0],
+                    "levels_trained": style_levels(out, reference)[0],
                     "ssim_trained": blurred_gray_ssim(out, content),
                 })  # fmt: skip
         trained[name] = entry
         print(json.dumps({name: entry}), flush=True)
     summary = {
+        "split": args.split,
         "machine": f"{os.cpu_count()}-core CPU, torch {torch.__version__}, {args.threads} thread(s)",
         "load_average": os.getloadavg(),
         "pairs": rows,
@@ -201,6 +276,9 @@ def main() -> None:
         "trained": trained,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.split == "val":
+        (RESULTS / "style_val.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return
     (RESULTS / "style.json").write_text(json.dumps(summary, indent=2) + "\n")
     thumb = 192
     blank = np.full((thumb, thumb, 3), 255, np.uint8)

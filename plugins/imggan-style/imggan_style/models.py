@@ -4,8 +4,10 @@
 train translate``): a 5x5 stem, two stride-2 convolutions, residual blocks at a quarter of the
 resolution, two nearest-neighbour upsampling convolutions and a 5x5 head, instance-normalised (styles are
 statistics of whole images, which instance norm exposes). About 170k parameters at the default widths,
-so a 512x512 image takes a fraction of a second on a CPU. Inputs of any size are padded (reflect) to a
-multiple of 4 and the output cropped back, so rectangular and odd sizes come out at their own size.
+so a 512x512 image takes a fraction of a second on a CPU. A trained style may end in a fixed
+:class:`ColorStage` (the reference's per-channel colour quantiles, stored with the weights). Inputs of
+any size are padded (reflect) to a multiple of 4 and the output cropped back, so rectangular and odd
+sizes come out at their own size.
 
 :class:`PatchNCEHeads` are CUT's small MLPs that project :meth:`StyleNet.features` before the contrastive
 loss (:func:`imggan_style.losses.patch_nce`).
@@ -29,35 +31,86 @@ from torch import Tensor, nn
 STYLE_NET_ARCH: dict[str, Any] = {"name": "style-net", "widths": [16, 32, 48], "blocks": 3}
 
 
-def _norm(channels: int) -> nn.Module:
-    return nn.InstanceNorm2d(channels, affine=True)
+def _norm(channels: int, eps: float = 1e-5) -> nn.Module:
+    return nn.InstanceNorm2d(channels, affine=True, eps=eps)
+
+
+def quantile_map(y: Tensor, quantiles: Tensor) -> Tensor:
+    """Give each channel of each image in ``y`` (NxCxHxW) the distribution ``quantiles`` (C x Q) describes.
+
+    Histogram matching by ranks: the k-th smallest of a channel's H*W values becomes the reference's
+    quantile at ``(k + 0.5) / (H*W)`` (linear between the Q stored quantiles at 0, 1/(Q-1), ..., 1). The
+    image's own order of values is kept; only the values change.
+    """
+    n, c, h, w = y.shape
+    flat = y.reshape(n, c, h * w)
+    order = flat.argsort(dim=-1)
+    levels = quantiles.shape[1]
+    at = (torch.arange(h * w, device=y.device, dtype=quantiles.dtype) + 0.5) * ((levels - 1) / (h * w))
+    lo = at.floor().long().clamp_max(levels - 2) if levels > 1 else at.long() * 0
+    frac = (at - lo.to(at.dtype)).clamp(0, 1)
+    q = quantiles.to(y.dtype)
+    values = q[:, lo] * (1 - frac) + q[:, (lo + 1).clamp_max(levels - 1)] * frac  # C x HW, ascending
+    out = torch.empty_like(flat)
+    out.scatter_(-1, order, values.expand(n, c, h * w).contiguous())
+    return out.reshape(n, c, h, w)
+
+
+class ColorStage(nn.Module):
+    """The fixed colour stage of a trained style: the output's per-channel histogram becomes the reference's.
+
+    Not learned: ``quantiles`` (C x Q, a buffer saved with the weights) are the reference's per-channel
+    colour quantiles, set once from the reference image (:meth:`set_reference`). The network before it
+    learns texture and structure; the palette is exact by construction (what histogram matching, the
+    classical baseline, gets right). In training mode the stage passes gradients straight through (the
+    losses see the mapped colours, the network gets their gradient as if the stage were the identity);
+    in eval mode it is the exact mapping.
+    """
+
+    def __init__(self, levels: int = 256, channels: int = 3) -> None:
+        super().__init__()
+        self.register_buffer("quantiles", torch.linspace(0, 1, levels).repeat(channels, 1))
+
+    @torch.no_grad()
+    def set_reference(self, image: Tensor) -> None:
+        """Store the quantiles of a CxHxW (or 1xCxHxW) reference image in [0, 1]."""
+        flat = image.reshape(image.shape[-3], -1).float()
+        probs = torch.linspace(0, 1, self.quantiles.shape[1], dtype=torch.float64)
+        values = torch.quantile(flat.double(), probs, dim=1).T  # C x Q
+        self.quantiles.copy_(values.to(self.quantiles.dtype))
+
+    def forward(self, y: Tensor) -> Tensor:
+        mapped = quantile_map(y, self.quantiles)
+        if self.training:
+            return y + (mapped - y).detach()
+        return mapped
 
 
 class _Res(nn.Module):
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, eps: float = 1e-5) -> None:
         super().__init__()
         self.body = nn.Sequential(
             nn.Conv2d(channels, channels, 3, padding=1, padding_mode="reflect"),
-            _norm(channels),
+            _norm(channels, eps),
             nn.ReLU(inplace=True),
             nn.Conv2d(channels, channels, 3, padding=1, padding_mode="reflect"),
-            _norm(channels),
+            _norm(channels, eps),
         )
 
     def forward(self, x: Tensor) -> Tensor:
         return x + self.body(x)
 
 
-def _conv(cin: int, cout: int, k: int, stride: int = 1) -> nn.Sequential:
+def _conv(cin: int, cout: int, k: int, stride: int = 1, eps: float = 1e-5) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(cin, cout, k, stride, padding=k // 2, padding_mode="reflect"), _norm(cout), nn.ReLU(inplace=True)
+        nn.Conv2d(cin, cout, k, stride, padding=k // 2, padding_mode="reflect"), _norm(cout, eps), nn.ReLU(inplace=True)
     )
 
 
 class _Up(nn.Module):
-    def __init__(self, cin: int, cout: int) -> None:
+    def __init__(self, cin: int, cout: int, eps: float = 1e-5) -> None:
         super().__init__()
-        self.conv = _conv(cin, cout, 3)
+        self.conv = _conv(cin, cout, 3, eps=eps)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
@@ -69,18 +122,33 @@ class StyleNet(nn.Module):
     Args:
         widths: channels at full, half and quarter resolution.
         blocks: residual blocks at quarter resolution.
+        norm_eps: instance norm's epsilon. On a flat input (a crop of sky or of a plain wall) every
+            feature map is constant, and each normalised layer multiplies the gradient of what little
+            varies (rounding) by up to ``1 / sqrt(eps)``; through eight such layers PyTorch's default 1e-5
+            gave gradient norms of 1e15 on one flat crop (ordinary crops: 0.3-0.5), which ruins Adam's
+            second-moment estimate for thousands of steps. 1e-3 still gave 2e3; 1e-2 gives 0.1 and
+            leaves ordinary crops alike (the default of ``imggan train style``).
+        color_levels: quantiles of the fixed :class:`ColorStage` after the network (0: none).
     """
 
-    def __init__(self, widths: tuple[int, int, int] | list[int] = (16, 32, 48), blocks: int = 3) -> None:
+    def __init__(
+        self,
+        widths: tuple[int, int, int] | list[int] = (16, 32, 48),
+        blocks: int = 3,
+        norm_eps: float = 1e-5,
+        color_levels: int = 0,
+    ) -> None:
         super().__init__()
         w1, w2, w3 = (int(w) for w in widths)
-        self.stem = _conv(3, w1, 5)
-        self.down1 = _conv(w1, w2, 3, 2)
-        self.down2 = _conv(w2, w3, 3, 2)
-        self.res = nn.ModuleList(_Res(w3) for _ in range(int(blocks)))
-        self.up1 = _Up(w3, w2)
-        self.up2 = _Up(w2, w1)
+        eps = float(norm_eps)
+        self.stem = _conv(3, w1, 5, eps=eps)
+        self.down1 = _conv(w1, w2, 3, 2, eps=eps)
+        self.down2 = _conv(w2, w3, 3, 2, eps=eps)
+        self.res = nn.ModuleList(_Res(w3, eps) for _ in range(int(blocks)))
+        self.up1 = _Up(w3, w2, eps)
+        self.up2 = _Up(w2, w1, eps)
         self.head = nn.Conv2d(w1, 3, 5, padding=2, padding_mode="reflect")
+        self.color = ColorStage(int(color_levels)) if color_levels else None
         self.feature_channels = [w1, w2, w3, w3]
 
     def _pad(self, x: Tensor) -> tuple[Tensor, int, int]:
@@ -107,7 +175,8 @@ class StyleNet(nn.Module):
         for block in self.res:
             y = block(y)
         y = self.head(self.up2(self.up1(y)))
-        return ((torch.tanh(y) + 1) / 2)[..., :h, :w]
+        y = ((torch.tanh(y) + 1) / 2)[..., :h, :w]
+        return self.color(y) if self.color is not None else y
 
 
 class PatchNCEHeads(nn.Module):
@@ -146,7 +215,12 @@ def build_style_net(arch: dict[str, Any]) -> StyleNet:
     """A :class:`StyleNet` from a card's ``arch`` dict (``name`` ``style-net``)."""
     if arch.get("name") != "style-net":
         raise ValueError(f"not a style-net architecture: {arch}")
-    return StyleNet(arch.get("widths", STYLE_NET_ARCH["widths"]), arch.get("blocks", STYLE_NET_ARCH["blocks"]))
+    return StyleNet(
+        arch.get("widths", STYLE_NET_ARCH["widths"]),
+        arch.get("blocks", STYLE_NET_ARCH["blocks"]),
+        norm_eps=float(arch.get("norm_eps", 1e-5)),
+        color_levels=int(arch.get("color_levels", 0)),
+    )
 
 
 def build_stylize_net(arch: dict[str, Any]) -> nn.Module:

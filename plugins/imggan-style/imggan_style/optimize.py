@@ -40,7 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from imggan_style.color import match_histograms, preserve_color
+from imggan_style.color import match_detail, preserve_color, transfer_color
 from imggan_style.swd import StyleQuantiles
 from imggan_style.upsample import guided_upsample
 
@@ -58,6 +58,18 @@ class Preset:
         redraw: steps between new random directions (and the reference's projections on them).
         color_weight: weight of the 3-D colour distribution term.
         subspace: principal components of the reference's patches the directions are drawn in (0 = all).
+        band_weight: weight of the fine-detail band term (:meth:`StyleQuantiles.band_loss`).
+        detail: how much of the colour-matched content's own detail each finer level starts with, times
+            ``1 - strength``.
+        final_color: blend of the result with its own histogram matched to the reference (0 = none, 1 =
+            the reference's per-channel histogram exactly; only lightness with ``preserve_colors``).
+        final_bands: Laplacian bands of the result given the reference's band histograms before the final
+            colour match (:func:`imggan_style.color.match_detail`; 0 = none).
+        decay: the learning rate falls to 0 over each level (cosine). Adam moves every pixel by about
+            ``lr`` per step whatever its gradient, so a constant rate ends in grain of that size, which a
+            smooth reference does not have.
+        reference_patches: reference patches projected and sorted per draw (sorting them is most of a
+            draw's cost).
     """
 
     steps: tuple[int, ...]
@@ -68,10 +80,26 @@ class Preset:
     redraw: int = 4
     color_weight: float = 1.0
     subspace: int = 32
+    band_weight: float = 0.0
+    detail: float = 1.0
+    final_color: float = 0.0
+    final_bands: int = 0
+    decay: bool = False
+    reference_patches: int = 8192
 
 
 PRESETS: dict[str, Preset] = {
-    "fast": Preset(steps=(80, 60, 40, 20), patches=2048, projections=64, scales=2, lr=0.01),
+    "fast": Preset(
+        steps=(80, 60, 40, 20),
+        patches=2048,
+        projections=64,
+        scales=2,
+        lr=0.01,
+        band_weight=1.0,
+        final_bands=2,
+        final_color=1.0,
+        decay=True,
+    ),
     "best": Preset(steps=(200, 150, 100, 60), patches=8192, projections=128, scales=3, lr=0.02),
 }
 CONTENT_BASE = 1.0
@@ -190,26 +218,38 @@ def stylize_array(
     weight = content_weight(strength) if strength < 1 else 0.0
     total, done = sum(steps), 0
 
+    # The colour stage: the content with the reference's colours, at the working resolution. Every level
+    # starts from it (the coarsest directly, finer ones for their detail) and the content term keeps its
+    # brightness, a target the style term can agree with (the content's own brightness asks for tones the
+    # reference lacks, and the optimiser then invents off-palette colours to reach them).
+    fh, fw = shapes[-1]
+    style_work = _style_at(style, fh * fw, style_scale)
+    colored = transfer_color(_resize(content, fh, fw), style_work, preserve_colors)
     x: torch.Tensor | None = None
     for (h, w), n_steps in zip(shapes, steps, strict=True):
-        content_level = _resize(content, h, w)
+        content_level = _resize(colored, h, w)
         style_level = _style_at(style, h * w, style_scale)
         c = _tensor(content_level, device)
         s = _tensor(style_level, device)
         if x is None:
-            init = match_histograms(content_level, style_level)
-            x = _tensor(init, device)
+            x = c.clone()
         else:
             coarse = F.interpolate(c, size=x.shape[-2:], mode="area")
             detail = c - F.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=False)
-            x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False) + (1 - strength) * detail
+            x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
+            x = x + preset.detail * (1 - strength) * detail
         x = x.clamp(0, 1).detach().requires_grad_(True)
-        # The content term's target: the content's blurred brightness after mapping its colours onto the
-        # reference's histogram, a target the style term can agree with (the content's own brightness asks
-        # for tones the reference lacks, and the optimiser then invents off-palette colours to reach them).
-        target = structure(_tensor(match_histograms(content_level, style_level), device), standardise=False)
+        target = structure(c, standardise=False)
         optimizer = torch.optim.Adam([x], lr=preset.lr)
-        reference = StyleQuantiles(s, preset.scales, preset.projections, generator=generator, subspace=preset.subspace)
+        schedule = (
+            torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i, n=n_steps: 0.5 * (1 + math.cos(math.pi * i / n)))
+            if preset.decay
+            else None
+        )
+        reference = StyleQuantiles(
+            s, preset.scales, preset.projections, preset.reference_patches, generator=generator,
+            subspace=preset.subspace,
+        )  # fmt: skip
         for step in range(n_steps):
             if step and step % preset.redraw == 0:
                 reference.redraw()
@@ -217,10 +257,14 @@ def stylize_array(
             loss = reference.loss(x, preset.patches)
             if preset.color_weight:
                 loss = loss + preset.color_weight * reference.color_loss(x)
+            if preset.band_weight:
+                loss = loss + preset.band_weight * reference.band_loss(x, preset.patches)
             if weight > 0:
                 loss = loss + weight * (structure(x, standardise=False) - target).square().mean()
             loss.backward()
             optimizer.step()
+            if schedule is not None:
+                schedule.step()
             with torch.no_grad():
                 x.clamp_(0, 1)
             done += 1
@@ -228,6 +272,11 @@ def stylize_array(
                 progress(done, total)
     assert x is not None
     result = _array(x)
+    if preset.final_bands:
+        result = match_detail(result, style_work, preset.final_bands)
+    if preset.final_color:
+        matched = transfer_color(result, style_work, preserve_colors)
+        result = (1 - preset.final_color) * result + preset.final_color * matched
     if result.shape[:2] != (height, width):
         result = guided_upsample(result, content)
     if preserve_colors:

@@ -53,13 +53,15 @@ STYLE_DEFAULTS: dict[str, Any] = {
     "swd_projections": 64,
     "widths": [16, 32, 48],
     "blocks": 3,
+    "norm_eps": 1e-2,  # instance norm's epsilon (StyleNet: bounds the gradient on flat crops)
+    "color_levels": 256,  # quantiles of the fixed colour stage after the network (0: none)
     "d_width": 32,  # the patch critic's first width
     "d_layers": 3,  # the patch critic's strided layers
     "tensorboard": False,
 }
 
 TRANSLATE_DEFAULTS: dict[str, Any] = {
-    **{k: v for k, v in STYLE_DEFAULTS.items() if not k.startswith(("style", "swd"))},
+    **{k: v for k, v in STYLE_DEFAULTS.items() if not k.startswith(("style", "swd", "norm_eps", "color_levels"))},
     "lr_g": 2e-4,
     "mode": "cut",
     "nce_patches": 256,
@@ -149,9 +151,22 @@ def style_batches(config: dict[str, Any], seed: int) -> Iterator[dict[str, Any]]
 
 
 def _build_style_net(config: dict[str, Any]) -> Any:
+    """The StyleNet of ``config``; with ``color_levels``, its colour stage holds the reference's quantiles."""
+    import torch
+
     from imggan_style.models import StyleNet
 
-    return StyleNet(config.get("widths", (16, 32, 48)), int(config.get("blocks", 3)))
+    levels = int(config.get("color_levels", 0))
+    net = StyleNet(
+        config.get("widths", (16, 32, 48)),
+        int(config.get("blocks", 3)),
+        norm_eps=float(config.get("norm_eps", 1e-5)),
+        color_levels=levels,
+    )
+    if levels and net.color is not None:
+        reference = style_reference(_need(config, "style", "--style"), config.get("style_scale", 1.0))
+        net.color.set_reference(torch.from_numpy(reference.transpose(2, 0, 1).copy()).float() / 255)
+    return net
 
 
 def _build_critic(config: dict[str, Any]) -> Any:
@@ -163,7 +178,12 @@ def _build_critic(config: dict[str, Any]) -> Any:
 def _arch(config: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """The card's ``arch``: what :func:`imggan_style.models.build_stylize_net` rebuilds the network from."""
     widths = list(config.get("widths", [16, 32, 48]))
-    return {"name": "style-net", "widths": widths, "blocks": config.get("blocks", 3), **extra}
+    arch = {"name": "style-net", "widths": widths, "blocks": config.get("blocks", 3)}
+    if "norm_eps" in config:
+        arch["norm_eps"] = float(config["norm_eps"])
+    if int(config.get("color_levels", 0)):
+        arch["color_levels"] = int(config["color_levels"])
+    return {**arch, **extra}
 
 
 def export_style(G: Any, config: dict[str, Any], run_dir: Path) -> Path:

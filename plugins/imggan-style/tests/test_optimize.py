@@ -4,10 +4,22 @@ import numpy as np
 import pytest
 
 from imggan.metrics import multiscale_swd
-from imggan_style.color import chroma_difference
+from imggan_style.color import chroma_difference, match_detail
 from imggan_style.optimize import Preset, level_shapes, stylize_array
 
 TINY = Preset(steps=(25, 15), patches=512, projections=32, scales=1, lr=0.02)
+# the default preset's stages (band term, decay, band and colour matching at the end) at the tiny size
+STAGED = Preset(
+    steps=(25, 15),
+    patches=512,
+    projections=32,
+    scales=1,
+    lr=0.02,
+    band_weight=1.0,
+    final_bands=1,
+    final_color=1.0,
+    decay=True,
+)
 
 
 def _u8(x: np.ndarray) -> np.ndarray:
@@ -36,11 +48,24 @@ def test_level_shapes_coarse_to_fine_and_capped():
     assert level_shapes(1000, 2000, 512, 2)[-1] == (256, 512)
 
 
-def test_preserve_color_keeps_the_chroma(photo, painting):
-    plain = stylize_array(photo, painting, quality=TINY, size=48, seed=0)
-    kept = stylize_array(photo, painting, quality=TINY, size=48, seed=0, preserve_colors=True)
+@pytest.mark.parametrize("preset", [TINY, STAGED], ids=["plain", "staged"])
+def test_preserve_color_keeps_the_chroma(photo, painting, preset):
+    plain = stylize_array(photo, painting, quality=preset, size=48, seed=0)
+    kept = stylize_array(photo, painting, quality=preset, size=48, seed=0, preserve_colors=True)
     assert chroma_difference(kept, photo) < 2.0  # mean delta E of (a*, b*)
     assert chroma_difference(plain, photo) > 3 * chroma_difference(kept, photo)
+
+
+def test_the_final_stages_bring_grain_down_to_a_smooth_reference():
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(0, 1, 64, dtype=np.float32)
+    smooth = np.stack([np.tile(ramp, (64, 1)), np.tile(ramp[:, None], (1, 64)), np.full((64, 64), 0.5)], -1)
+    smooth = np.clip(smooth + rng.normal(0, 0.01, smooth.shape), 0, 1).astype(np.float32)  # faint grain only
+    grainy = np.clip(smooth[::-1] + rng.normal(0, 0.08, smooth.shape), 0, 1).astype(np.float32)  # a noisy photo
+    fine = lambda x: multiscale_swd([_u8(x)], [_u8(smooth)], levels=3)["levels"][0]  # noqa: E731
+    out = stylize_array(grainy, smooth, quality=STAGED, size=64, seed=0, strength=0.5)
+    assert fine(out) < 0.5 * fine(grainy)
+    assert fine(match_detail(grainy, smooth, 1)) < 0.5 * fine(grainy)
 
 
 def test_seed_reproduces_and_another_seed_differs(photo, painting):
