@@ -6,7 +6,8 @@ Protocol (issue 14). Splits are fixed (``imggan_generate.data``): digits 1,259 t
 * digits (conditional, 16 px): a CNN classifier (``imggan.metrics.generation.train_classifier``, 1,500 steps)
   trained on the real train split; its test accuracy; the label accuracy of 100 samples per requested class,
   averaged over the 10 classes; CAS = accuracy on the real test split of the same classifier trained on 1,000
-  generated digits (100 per class); KID in the real classifier's features against the test split; multi-scale
+  generated digits (100 per class); KID x 10^3 in the real classifier's features against the test split (the
+  features put in the test split's units: centred, one RMS scale; cubic kernel, gamma 1/d, coef 1); multi-scale
   SWD (``imggan.metrics.multiscale_swd``) against the test split, next to SWD(train, test).
 * faces (unconditional, 32 px): SWD(generated, test) of the runs with and without DiffAugment/ADA (same
   steps, same seeds), SWD(train, test) as the reference. The splits are those of the source the model was
@@ -90,7 +91,7 @@ def digits_rows(model_name: str, results: Path) -> dict:
             "label_accuracy": acc["mean"],
             "label_accuracy_per_class": [round(v, 3) for v in acc["per_class"]],
             "cas": classification_accuracy_score(images, labels, test.images, test.labels, steps=1500, size=16),
-            "kid_test": kid(clf.features(images), feats_test)["mean"],
+            "kid_test_x1000": kid(clf.features(images), feats_test)["x1000"],
             "swd_test": swd(images, test.images),
         }
 

@@ -2,8 +2,11 @@
 (32-128 px) generators, and a spectral-norm residual discriminator with an optional projection head.
 
 Every generator maps ``(z, label)`` to an ``N x C x R x R`` image in [-1, 1]; ``label`` is ``None`` for an
-unconditional model. Class conditioning in G is conditional batch norm (a per-class scale and shift after each
-normalisation; Dumoulin et al. 2017), in the MLP a learned class embedding concatenated to ``z``.
+unconditional model. With ``native_resolution`` below ``R`` the network draws at that side and a fixed
+(non-learned) bicubic layer upsamples to ``R``, the same resize the data pipeline applies to small sources (the
+8x8 digits): G then only makes images that the pipeline could have made, smooth at the finest scale.
+Class conditioning in G is conditional batch norm (a per-class scale and shift after each normalisation;
+Dumoulin et al. 2017), in the MLP a learned class embedding concatenated to ``z``.
 
 The discriminator reads the class from extra input channels: :func:`with_label_channels` appends a one-hot map
 of ``num_classes`` planes to the images (the recipe's ``condition``), so the trainer's DiffAugment moves it with
@@ -119,6 +122,18 @@ class SkipExcitation(nn.Module):
         return high * self.body(low)
 
 
+def upsample_to(images: Tensor, resolution: int) -> Tensor:
+    """Fixed bicubic upsampling to ``resolution`` (a no-op at that side), clipped to [-1, 1].
+
+    It equals OpenCV's ``INTER_CUBIC`` resize (a = -0.75, half-pixel centres, replicated border) that
+    :func:`imggan_generate.data.resize` applies to the data, and the clip matches its clip to uint8.
+    """
+    if images.shape[-1] == resolution:
+        return images
+    up = F.interpolate(images, size=(resolution, resolution), mode="bicubic", align_corners=False)
+    return up.clamp(-1.0, 1.0)
+
+
 def _widths(width: int, stages: int, cap: int = 8) -> list[int]:
     """Channels per resolution, coarsest first: ``width * 8, width * 4, ...`` down to ``width``."""
     return [width * min(cap, 2 ** max(0, stages - i)) for i in range(stages + 1)]
@@ -134,6 +149,7 @@ class ConvGenerator(nn.Module):
         width: channels at the finest resolution (coarser ones have up to 8x as many).
         num_classes: 0 for unconditional, else the number of classes for conditional batch norm.
         style: ``dcgan`` (plain up blocks) or ``fastgan`` (residual up blocks + skip-layer excitation).
+        native_resolution: the side the network draws at (0 = ``resolution``), upsampled by :func:`upsample_to`.
     """
 
     def __init__(
@@ -144,11 +160,14 @@ class ConvGenerator(nn.Module):
         width: int = 32,
         num_classes: int = 0,
         style: str = "dcgan",
+        native_resolution: int = 0,
     ) -> None:
         super().__init__()
-        stages = int(round(math.log2(resolution))) - 2
-        if 2 ** (stages + 2) != resolution or stages < 1:
-            raise ValueError(f"resolution must be a power of two >= 8, got {resolution}")
+        self.resolution = resolution
+        native = _native(resolution, native_resolution)
+        stages = int(round(math.log2(native))) - 2
+        if 2 ** (stages + 2) != native or stages < 1:
+            raise ValueError(f"resolution must be a power of two >= 8, got {native}")
         self.z_dim, self.num_classes, self.style = z_dim, num_classes, style
         widths = _widths(width, stages)
         self.fc = nn.Linear(z_dim, widths[0] * 16)
@@ -183,23 +202,27 @@ class ConvGenerator(nn.Module):
             maps.append(h)
         if self.out_norm is not None:
             h = F.relu(self.out_norm(h, labels))
-        return torch.tanh(self.to_rgb(h))
+        return upsample_to(torch.tanh(self.to_rgb(h)), self.resolution)
 
 
 class MLPGenerator(nn.Module):
     """The founding article's MLP generator (Dense 128-128-256, ReLU), conditioned by a class embedding.
 
-    The article's sigmoid output becomes tanh so that every generator here speaks [-1, 1].
+    The article's sigmoid output becomes tanh so that every generator here speaks [-1, 1]. With
+    ``native_resolution`` the MLP draws ``native x native`` pixels, upsampled by :func:`upsample_to`.
     """
 
-    def __init__(self, resolution: int, channels: int = 1, z_dim: int = 64, num_classes: int = 0) -> None:
+    def __init__(
+        self, resolution: int, channels: int = 1, z_dim: int = 64, num_classes: int = 0, native_resolution: int = 0
+    ) -> None:
         super().__init__()
         from imggan.nn.mlp import MLP
 
         self.z_dim, self.num_classes, self.resolution, self.channels = z_dim, num_classes, resolution, channels
+        self.native = _native(resolution, native_resolution)
         self.embed = nn.Embedding(num_classes, 16) if num_classes else None
         extra = 16 if num_classes else 0
-        self.mlp = MLP(z_dim + extra, [128, 128, 256], channels * resolution**2, act="relu", out_act="tanh")
+        self.mlp = MLP(z_dim + extra, [128, 128, 256], channels * self.native**2, act="relu", out_act="tanh")
 
     def first_features(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """The first hidden layer's activations."""
@@ -218,7 +241,7 @@ class MLPGenerator(nn.Module):
         for layer in self.mlp.hidden[1:]:
             h = layer(h)
         out = self.mlp.out_act(self.mlp.out(h))
-        return out.view(features.shape[0], self.channels, self.resolution, self.resolution)
+        return upsample_to(out.view(features.shape[0], self.channels, self.native, self.native), self.resolution)
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         return self.from_features(self.first_features(z, labels), labels)
@@ -307,6 +330,14 @@ class MLPDiscriminator(nn.Module):
         return out
 
 
+def _native(resolution: int, native_resolution: int) -> int:
+    """The side a generator draws at: ``native_resolution`` (0 = ``resolution``), at most ``resolution``."""
+    native = int(native_resolution or resolution)
+    if not 1 <= native <= resolution:
+        raise ValueError(f"native_resolution must be 1..{resolution}, got {native_resolution}")
+    return native
+
+
 def resolve_arch(config: dict[str, Any]) -> str:
     """``config["arch"]``, with ``auto`` resolved from the resolution."""
     arch = str(config.get("arch") or "auto")
@@ -318,8 +349,12 @@ def resolve_arch(config: dict[str, Any]) -> str:
 
 
 def generator_kwargs(config: dict[str, Any]) -> dict[str, Any]:
-    """The JSON-able arguments that rebuild the generator (stored in the model card)."""
-    return {
+    """The JSON-able arguments that rebuild the generator (stored in the model card).
+
+    ``native_resolution`` is stored only when it differs from ``resolution`` (cards without it draw at
+    ``resolution``).
+    """
+    kw = {
         "arch": resolve_arch(config),
         "resolution": int(config["resolution"]),
         "channels": int(config["channels"]),
@@ -327,14 +362,22 @@ def generator_kwargs(config: dict[str, Any]) -> dict[str, Any]:
         "width": int(config.get("width") or 32),
         "num_classes": int(config.get("num_classes") or 0),
     }
+    native = int(config.get("native_resolution") or 0)
+    if native and native != kw["resolution"]:
+        kw["native_resolution"] = _native(kw["resolution"], native)
+    return kw
 
 
 def build_generator(config: dict[str, Any]) -> nn.Module:
-    """The generator for ``config`` (keys: arch, resolution, channels, z_dim, width, num_classes)."""
+    """The generator for ``config`` (keys: arch, resolution, channels, z_dim, width, num_classes, and
+    optionally native_resolution)."""
     kw = generator_kwargs(config)
+    native = kw.get("native_resolution", 0)
     if kw["arch"] == "mlp":
-        return MLPGenerator(kw["resolution"], kw["channels"], kw["z_dim"], kw["num_classes"])
-    return ConvGenerator(kw["resolution"], kw["channels"], kw["z_dim"], kw["width"], kw["num_classes"], kw["arch"])
+        return MLPGenerator(kw["resolution"], kw["channels"], kw["z_dim"], kw["num_classes"], native)
+    return ConvGenerator(
+        kw["resolution"], kw["channels"], kw["z_dim"], kw["width"], kw["num_classes"], kw["arch"], native
+    )
 
 
 def build_discriminator(config: dict[str, Any]) -> nn.Module:

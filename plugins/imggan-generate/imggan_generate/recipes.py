@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "resolution": 64,
     "conditional": False,
     "arch": "auto",  # auto | mlp | dcgan | fastgan (auto: mlp <= 8 px, dcgan 16 px, fastgan >= 32 px)
+    "native_resolution": 0,  # G draws at this side, then a fixed bicubic layer upsamples (0 = --resolution)
     "z_dim": 64,
     "width": 32,
     "d_width": 32,
@@ -69,6 +70,8 @@ with a split suffix (:train, the default; :val, :test, :all).
 The architecture follows --resolution (--set arch=mlp|dcgan|fastgan to choose): the founding article's MLP
 at 8 px, a DCGAN-style generator at 16 px, a residual FastGAN-style one with skip-layer excitation from
 32 px; the discriminator is a spectral-norm residual net with a projection head for the class.
+--set native_resolution=8 makes G draw at 8 px and upsample with the data's own fixed bicubic resize (for
+sources smaller than --resolution, like the 8x8 digits).
 --augment adds DiffAugment (colour, translation, cutout) with ADA's adaptive probability: use it with a few
 hundred images. The model is written to RUN/export/generate.safetensors (+ card); try it with
 `imggan generate --model RUN --grid -o grid.png`.

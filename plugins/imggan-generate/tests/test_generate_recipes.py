@@ -125,6 +125,18 @@ def test_lfw_faces_leaves_out_the_non_face_patches():
         load_image_set("skimage:lfw-faces:dev", 8)
 
 
+def test_lfw_faces_val_split_is_carved_out_of_train_and_keeps_the_test_faces():
+    from imggan_generate.data import _faces_val_split, _split_index, load_image_set
+
+    parts = {s: load_image_set(f"skimage:lfw-faces:{s}", 8).images for s in ("train", "val", "test", "all")}
+    assert [len(parts[s]) for s in ("train", "val", "test")] == [70, 10, 20]
+    old_train = _split_index(100, "train", (0.0, 0.2), None)
+    train, val = _faces_val_split(old_train, "train"), _faces_val_split(old_train, "val")
+    assert sorted([*train, *val]) == sorted(old_train) and not set(train) & set(val)
+    assert np.array_equal(parts["test"], parts["all"][_split_index(100, "test", (0.0, 0.2), None)])
+    assert np.array_equal(parts["val"], parts["all"][val])
+
+
 def test_export_a_checkpoint_and_ship_it_with_the_core_writer(tmp_path: Path):
     """Train, export a chosen checkpoint to RUN/export/, ship it with ``python -m imggan.cards`` and load it."""
     from imggan.cards import main as ship
