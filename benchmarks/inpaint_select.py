@@ -11,12 +11,13 @@ The pick: among checkpoints meeting the issue's bars on val (pattern score <= 0.
 kind), the lowest mean texture distance; if none meets them all, the best mean hole PSNR among those meeting
 the pattern and ramp bars, then the pattern bar alone; if none does, the lowest worst-kind pattern score. A
 reference model (the shipped default unless ``--reference``) is scored the same way, so "beats the shipped
-model" is one line. ``--smooth-only`` runs just the smooth checks (seconds per checkpoint: a quick look
-while a run trains).
+model" is one line. ``--strengths`` scores each checkpoint at several texture strengths (the factor on
+the texture head's noise, recorded on the exported card). ``--smooth-only`` runs just the smooth checks
+(seconds per checkpoint: a quick look while a run trains).
 
 Usage:
     python benchmarks/inpaint_select.py RUN_DIR [--count 24] [--every 1] [--json out.json] [--threads 1]
-        [--anchors biharmonic,telea] [--smooth-only]
+        [--anchors biharmonic,telea] [--smooth-only] [--strengths 1,0.7,0.5]
 """
 
 from __future__ import annotations
@@ -123,6 +124,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--anchors", default="biharmonic,telea", help=f"comma list of {','.join(ANCHORS)} (or none)")
     ap.add_argument("--smooth-only", action="store_true", help="only the smooth checks (fast)")
+    ap.add_argument(
+        "--strengths", default="1", help="comma list of texture_strength values to score each checkpoint at"
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     from imggan_inpaint.api import load_model
@@ -136,9 +140,14 @@ def main(argv: list[str] | None = None) -> dict:
     paths = sorted((args.run / "checkpoints").glob("step-*.safetensors"))
     paths = [p for i, p in enumerate(paths) if i % args.every == 0 or p == paths[-1]]
     results = {"reference": score(load_model(args.reference), crops, holes, smooth)}
+    strengths = [float(v) for v in args.strengths.split(",")]
     for path in paths:
-        results[path.stem] = score(checkpoint_generator(path), crops, holes, smooth)
-        print(path.stem, json.dumps({k: v for k, v in results[path.stem].items() if not isinstance(v, dict)}))
+        generator = checkpoint_generator(path)
+        for strength in strengths:
+            name = path.stem if strengths == [1.0] else f"{path.stem}@{strength:g}"
+            generator.texture_strength = strength  # a factor on the noise of generators with a texture head
+            results[name] = score(generator, crops, holes, smooth)
+            print(name, json.dumps({k: v for k, v in results[name].items() if not isinstance(v, dict)}))
     if smooth:
         out = {"split": "none (smooth checks)", "results": results}
         if args.json:

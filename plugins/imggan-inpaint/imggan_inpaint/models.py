@@ -40,6 +40,35 @@ ARCH_NAME = "imggan-inpaint-residual-unet-v2"
 TEXTURE_FEATURES = 4  # decoder channels the full-resolution texture head sees
 TEXTURE_WIDTH = 12  # hidden channels of the texture head (it runs at full resolution: kept small)
 NOISE_SEED = 12345  # eval-mode noise seed: deterministic fills
+GATE_SCALE = 10.0  # detail amplitudes (~0-0.1 in [0, 1] units) scaled to the head's input range
+
+
+def _blur5(x: torch.Tensor) -> torch.Tensor:
+    """Separable [1, 4, 6, 4, 1] / 16 blur (replicate border)."""
+    k = (1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16)
+    p = F.pad(x, (2, 2, 2, 2), mode="replicate")
+    rows = sum(k[i] * p[..., i : i + x.shape[-2], :] for i in range(5))
+    return sum(k[i] * rows[..., i : i + x.shape[-1]] for i in range(5))
+
+
+def detail_amplitude(filled: torch.Tensor, hole: torch.Tensor, iterations: int = 8) -> torch.Tensor:
+    """Bx1xHxW: the RMS fine detail (gray minus a 5-tap blur) of the known pixels, carried into the hole.
+
+    The detail energy of known pixels whose blur reaches neither into the hole nor over the image's border
+    is averaged over 4x4 blocks
+    and filled into the hole by :func:`pyramid_fill` at that 1/4 resolution (cheap), then resized back:
+    a smooth map of how much fine texture the surroundings of each hole pixel hold (about 0 next to a ramp
+    or a flat colour).
+    """
+    gray = filled.float().mean(1, keepdim=True)
+    energy = (gray - _blur5(gray)).square()
+    known = 1.0 - F.max_pool2d((hole > 0.5).float(), 5, 1, 2)
+    known = F.pad(known[..., 2:-2, 2:-2], (2, 2, 2, 2))  # the blur's border padding is no detail either
+    weight = F.avg_pool2d(known, 4, ceil_mode=True)
+    local = F.avg_pool2d(energy * known, 4, ceil_mode=True) / weight.clamp_min(1e-6)
+    valid = (weight > 0.25).float()
+    coarse = pyramid_fill(local * valid, 1.0 - valid, iterations=iterations)
+    return F.interpolate(coarse, size=gray.shape[-2:], mode="bilinear", align_corners=False).clamp_min(0).sqrt()
 
 
 def _act() -> nn.Module:
@@ -94,6 +123,12 @@ class InpaintGenerator(nn.Module):
             noise map) whose output adds to the residual. Both start at zero, so weights without them load
             with the same output. In eval mode the noise is drawn from a fixed seed: the same input always
             gives the same fill.
+        texture_gate: scale the texture head's full-resolution noise by :func:`detail_amplitude` (the fine
+            detail of the known pixels around the hole, carried into it) and give it that amplitude as one
+            more input: noise where the surroundings are textured, none where they are smooth, so the head
+            only has to shape it.
+        texture_strength: a factor on the noise (chosen on the validation split after training: the
+            texture distance falls and the SSIM falls with more of it; 1 = as trained).
     """
 
     def __init__(
@@ -104,6 +139,8 @@ class InpaintGenerator(nn.Module):
         fill_iterations: int = 8,
         upsample: str = "resize",
         noise: bool = False,
+        texture_gate: bool = False,
+        texture_strength: float = 1.0,
     ) -> None:
         super().__init__()
         if upsample not in ("resize", "shuffle"):
@@ -116,6 +153,8 @@ class InpaintGenerator(nn.Module):
             "fill_iterations": fill_iterations,
             "upsample": upsample,
             "noise": noise,
+            "texture_gate": texture_gate,
+            "texture_strength": texture_strength,
         }
         self.fill_iterations = fill_iterations
         self.upsample = upsample
@@ -138,10 +177,12 @@ class InpaintGenerator(nn.Module):
         nn.init.zeros_(self.head[0].weight)
         nn.init.zeros_(self.head[0].bias)
         self.noise = noise
+        self.texture_gate = noise and texture_gate
+        self.texture_strength = float(texture_strength)
         if noise:
             self.noise_gain = nn.Parameter(torch.zeros(1, c1, 1, 1))
             self.texture_features = nn.Conv2d(c1, TEXTURE_FEATURES, 1)
-            width = 3 + 3 + 1 + 1 + TEXTURE_FEATURES
+            width = 3 + 3 + 1 + 1 + TEXTURE_FEATURES + int(texture_gate)
             self.texture = nn.Sequential(
                 nn.Conv2d(width, TEXTURE_WIDTH, 3, padding=1, padding_mode="reflect"),
                 _act(),
@@ -149,6 +190,13 @@ class InpaintGenerator(nn.Module):
             )
             nn.init.zeros_(self.texture[2].weight)
             nn.init.zeros_(self.texture[2].bias)
+        if self.texture_gate:
+            # The gated noise's direct path: a linear 3x3 filter per colour, starting as half the surroundings'
+            # detail amplitude in every colour (a texture to shape from: see add_texture_head).
+            self.noise_filter = nn.Conv2d(1, 3, 3, padding=1, bias=False)
+            nn.init.zeros_(self.noise_filter.weight)
+            with torch.no_grad():
+                self.noise_filter.weight[:, 0, 1, 1] = 0.5 / GATE_SCALE
 
     def _noise(self, like: torch.Tensor, size: tuple[int, int], slot: int) -> torch.Tensor:
         """Bx1xHxW standard normal noise: fresh in training, from a fixed seed per ``slot`` in eval mode."""
@@ -180,7 +228,13 @@ class InpaintGenerator(nn.Module):
             y = F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=False)
         if self.noise:
             up = F.interpolate(self.texture_features(features), size=x.shape[-2:], mode="bilinear", align_corners=False)
-            y = y + self.texture(torch.cat([y, x[:, :4], self._noise(y, x.shape[-2:], 1), up], 1))
+            noise = self._noise(y, x.shape[-2:], 1) * self.texture_strength
+            extra = []
+            if self.texture_gate:
+                amplitude = GATE_SCALE * detail_amplitude(x[:, :3] * 0.5 + 0.5, x[:, 3:4], self.fill_iterations)
+                noise, extra = noise * amplitude.to(noise.dtype), [amplitude.to(noise.dtype)]
+            texture = self.texture(torch.cat([y, x[:, :4], noise, up, *extra], 1))
+            y = y + texture + (self.noise_filter(noise) if self.texture_gate else 0)
         return y[..., :h, :w]
 
     def forward(self, image: torch.Tensor, hole: torch.Tensor, filled: torch.Tensor | None = None) -> torch.Tensor:
@@ -266,6 +320,8 @@ def build_generator(config: dict[str, Any]) -> InpaintGenerator:
         fill_iterations=int(config.get("fill_iterations", 8)),
         upsample=str(config.get("upsample", "shuffle")),  # cards written before the resize head have no key
         noise=bool(config.get("noise", False)),  # cards written before the texture head have no key
+        texture_gate=bool(config.get("texture_gate", False)),
+        texture_strength=float(config.get("texture_strength", 1.0)),
     )
 
 
@@ -287,8 +343,15 @@ def add_texture_head(
         weight = out["texture.2.weight"]
         out["texture.2.weight"] = torch.randn(weight.shape, generator=g, dtype=weight.dtype) * last_std
     missing = set(out) - set(state)
-    if not all(k.startswith(("noise_gain", "texture")) for k in missing):
+    if not all(k.startswith(("noise_gain", "texture", "noise_filter")) for k in missing):
         raise ValueError(f"weights miss more than the texture head: {sorted(missing)[:5]}")
     keep = {"texture.2.weight"} if last_std > 0 else set()
-    out.update({k: v for k, v in state.items() if k in out and k not in keep})
+    # Texture-head tensors of another shape (a head without the gate's input) are drawn afresh too.
+    out.update(
+        {
+            k: v
+            for k, v in state.items()
+            if k in out and k not in keep and (tuple(v.shape) == tuple(out[k].shape) or not k.startswith("texture"))
+        }
+    )
     return out

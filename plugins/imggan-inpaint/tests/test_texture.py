@@ -96,3 +96,41 @@ def test_a_texture_head_can_start_from_faint_noise() -> None:
     with torch.no_grad():
         diff = (g.eval()(x, hole) - plain(x, hole)).abs()
     assert 0 < float(diff.max()) < 0.1 and float((diff * (1 - hole)).max()) == 0.0
+
+
+def test_the_gated_noise_follows_the_surroundings_detail() -> None:
+    from imggan_inpaint.fill import pyramid_fill
+    from imggan_inpaint.models import detail_amplitude
+
+    hole = torch.zeros(1, 1, 64, 64)
+    hole[..., 20:44, 20:44] = 1
+    ramp = torch.linspace(0.2, 0.8, 64).expand(1, 3, 64, 64).contiguous()
+    torch.manual_seed(0)
+    noisy = (0.5 + 0.1 * torch.randn(1, 3, 64, 64)).clamp(0, 1)
+    assert float(detail_amplitude(ramp, hole).max()) < 1e-3
+    inside = float((detail_amplitude(noisy, hole) * hole).sum() / hole.sum())
+    assert 0.03 < inside < 0.15  # about the RMS of the noise's fine detail (gray of 3 channels, less blur)
+    # A gated generator adds (almost) nothing next to a ramp, and texture next to texture.
+    g = InpaintGenerator(widths=(8, 16, 24), blocks=1, noise=True, texture_gate=True).eval()
+    with torch.no_grad():
+        smooth = g(ramp, hole) - pyramid_fill(ramp * (1 - hole), hole, iterations=g.fill_iterations)
+        textured = g(noisy, hole) - pyramid_fill(noisy * (1 - hole), hole, iterations=g.fill_iterations)
+    assert float(smooth.abs().max()) < 2e-3
+    assert float((textured * hole).square().sum() / hole.sum() / 3) ** 0.5 > 0.01
+
+
+def test_texture_strength_scales_the_gated_noise() -> None:
+    torch.manual_seed(0)
+    hole = torch.zeros(1, 1, 64, 64)
+    hole[..., 20:44, 20:44] = 1
+    noisy = (0.5 + 0.1 * torch.randn(1, 3, 64, 64)).clamp(0, 1)
+    g = InpaintGenerator(widths=(8, 16, 24), blocks=1, noise=True, texture_gate=True).eval()
+    with torch.no_grad():
+        full = g(noisy, hole)
+        g.texture_strength = 0.5
+        half = g(noisy, hole)
+        g.texture_strength = 0.0
+        none = g(noisy, hole)
+    # The untrained texture head is the linear noise filter alone: the texture scales exactly.
+    assert torch.allclose(half - none, 0.5 * (full - none), atol=1e-6)
+    assert float((full - none).abs().max()) > 0.01
