@@ -67,9 +67,11 @@ class ColorStage(nn.Module):
     Not learned: ``quantiles`` (C x Q, a buffer saved with the weights) are the reference's per-channel
     colour quantiles, set once from the reference image (:meth:`set_reference`). The network before it
     learns texture and structure; the palette is exact by construction (what histogram matching, the
-    classical baseline, gets right). In training mode the stage passes gradients straight through (the
-    losses see the mapped colours, the network gets their gradient as if the stage were the identity);
-    in eval mode it is the exact mapping.
+    classical baseline, gets right). In training mode the stage is the identity: training sees crops,
+    and mapping a 96x96 crop of sky onto the whole reference's palette is wrong (a run that did, with
+    gradients passed straight through, drifted to off-palette colours: its joint colours went free while
+    the per-channel histograms were forced). The network thus learns palette and texture as without the
+    stage, which then corrects the whole picture's per-channel histograms at inference.
     """
 
     def __init__(self, levels: int = 256, channels: int = 3) -> None:
@@ -85,10 +87,9 @@ class ColorStage(nn.Module):
         self.quantiles.copy_(values.to(self.quantiles.dtype))
 
     def forward(self, y: Tensor) -> Tensor:
-        mapped = quantile_map(y, self.quantiles)
-        if self.training:
-            return y + (mapped - y).detach()
-        return mapped
+        if self.training:  # crops: a crop's own colours are not the whole picture's (see the class docstring)
+            return y
+        return quantile_map(y, self.quantiles)
 
 
 class _Res(nn.Module):
