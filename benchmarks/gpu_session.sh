@@ -35,9 +35,11 @@
 #   sample grids, so `python -m imggan.cards RUN/export/generate.safetensors GEN_WEIGHTS --name NAME --file NAME
 #   --command "..." --run RUN ...` ships it on the CPU after the samples were looked at and benchmarks/generate.py
 #   scored it on the test split.
-# Style (RUNS="S"): not here yet. The style head (plugins/imggan-style) is being written in another branch; its
-#   run would be `imggan train style --style REF --data "$DATA"` as its card's command says, but its reference
-#   image is not in the checkout and its recipe's keys are untested with `common`: see the S line of run_args.
+# Style (RUNS="S"): trains the `swamp` style (the shipped card's recipe: StyleNet with its fixed colour stage,
+#   norm_eps 1e-2) from scratch on the GPU's larger batches; copy ~/.cache/imggan/runs/style/refs/train-swamp.jpg
+#   (Wesnoth story art swamp-02.jpg) to .gpu/style/ first. Untested on a GPU so far (a CPU rehearsal: RUNS=S
+#   with the rehearsal line below). Choose what to ship afterwards on the CPU with benchmarks/style.py --split val
+#   --trained RUN/export/stylize.safetensors (validation contents), never on the test split.
 # Session 3 ran: DEADLINE=515 (A B C with the checks), then RUNS="D E F" SKIP_CHECKS=1 PROBE=25 DEADLINE=215.
 # A CPU rehearsal (WHEELS: a folder holding kornia's py3 wheel and site/):
 #   DEVICE=cpu BATCH=2 CROP=64 DEADLINE=150 PROBE=20 OUT=/tmp/o bash benchmarks/gpu_session.sh
@@ -105,7 +107,7 @@ run_args() {
     E) echo "upscale --init $WEIGHTS/upscale-x2.safetensors --set scale=2 --set lr_g=2e-4 --set lr_warmup=200" ;;
     I) echo "inpaint --init $INPAINT_INIT --set lr_g=1e-4 --set lr_d=2e-4 --set betas=[0.5,0.99] --set grad_clip=0.5 --set lr_warmup=100" ;;
     G-*) cat "$WORK/$1.args" ;;  # written from the model card below
-    # S) reserved for the style head once merged: "style --style .gpu/style/REF.jpg ..." from its card's command
+    S) echo "style --style .gpu/style/train-swamp.jpg --name swamp --set crop=96 --set lr_g=1e-3 --set lr_d=2e-4 --set betas=[0.5,0.99] --set grad_clip=0 --set ema_beta=0.99 --set lr_warmup=100" ;;
     F) echo "upscale --init $WEIGHTS/upscale-sharp-x4.safetensors --set scale=4 --set crop=192 --loss l1=1,adv=0.01,fm=1 --set lr_g=1e-4 --set lr_d=2e-4 --set betas=[0.5,0.99] --set lr_warmup=100" ;;
     esac
 }

@@ -35,25 +35,30 @@ def _norm(channels: int, eps: float = 1e-5) -> nn.Module:
     return nn.InstanceNorm2d(channels, affine=True, eps=eps)
 
 
-def quantile_map(y: Tensor, quantiles: Tensor) -> Tensor:
-    """Give each channel of each image in ``y`` (NxCxHxW) the distribution ``quantiles`` (C x Q) describes.
+def quantile_map(y: Tensor, quantiles: Tensor, bins: int = 4096) -> Tensor:
+    """Give each channel of each image in ``y`` (NxCxHxW, values in [0, 1]) the distribution ``quantiles``
+    (C x Q, the values at probabilities 0, 1/(Q-1), ..., 1) describes: histogram matching.
 
-    Histogram matching by ranks: the k-th smallest of a channel's H*W values becomes the reference's
-    quantile at ``(k + 0.5) / (H*W)`` (linear between the Q stored quantiles at 0, 1/(Q-1), ..., 1). The
-    image's own order of values is kept; only the values change.
+    A value's probability is its place in the channel's own cumulative histogram (``bins`` bins, linear
+    within a bin, so the image's order of values is kept), and its new value the reference's quantile at
+    that probability (linear between the Q stored ones). Counting instead of sorting: O(H*W) per channel,
+    a few milliseconds at 512x512, finer than an 8-bit output.
     """
     n, c, h, w = y.shape
-    flat = y.reshape(n, c, h * w)
-    order = flat.argsort(dim=-1)
+    flat = y.reshape(n * c, h * w).clamp(0, 1)
+    scaled = flat * bins
+    index = scaled.long().clamp_max(bins - 1)
+    counts = torch.zeros(n * c, bins, device=y.device, dtype=y.dtype).scatter_add_(1, index, torch.ones_like(flat))
+    before = counts.cumsum(1) - counts  # values in lower bins
+    within = (scaled - index.to(y.dtype)).clamp(0, 1)
+    prob = (before.gather(1, index) + within * counts.gather(1, index)) / (h * w)
     levels = quantiles.shape[1]
-    at = (torch.arange(h * w, device=y.device, dtype=quantiles.dtype) + 0.5) * ((levels - 1) / (h * w))
-    lo = at.floor().long().clamp_max(levels - 2) if levels > 1 else at.long() * 0
-    frac = (at - lo.to(at.dtype)).clamp(0, 1)
-    q = quantiles.to(y.dtype)
-    values = q[:, lo] * (1 - frac) + q[:, (lo + 1).clamp_max(levels - 1)] * frac  # C x HW, ascending
-    out = torch.empty_like(flat)
-    out.scatter_(-1, order, values.expand(n, c, h * w).contiguous())
-    return out.reshape(n, c, h, w)
+    at = prob * (levels - 1)
+    lo = at.floor().long().clamp(0, max(levels - 2, 0))
+    frac = (at - lo.to(y.dtype)).clamp(0, 1)
+    q = quantiles.to(y.dtype).repeat(n, 1)  # (N*C) x Q
+    values = q.gather(1, lo) * (1 - frac) + q.gather(1, (lo + 1).clamp_max(levels - 1)) * frac
+    return values.reshape(n, c, h, w)
 
 
 class ColorStage(nn.Module):
@@ -62,9 +67,11 @@ class ColorStage(nn.Module):
     Not learned: ``quantiles`` (C x Q, a buffer saved with the weights) are the reference's per-channel
     colour quantiles, set once from the reference image (:meth:`set_reference`). The network before it
     learns texture and structure; the palette is exact by construction (what histogram matching, the
-    classical baseline, gets right). In training mode the stage passes gradients straight through (the
-    losses see the mapped colours, the network gets their gradient as if the stage were the identity);
-    in eval mode it is the exact mapping.
+    classical baseline, gets right). In training mode the stage is the identity: training sees crops,
+    and mapping a 96x96 crop of sky onto the whole reference's palette is wrong (a run that did, with
+    gradients passed straight through, drifted to off-palette colours: its joint colours went free while
+    the per-channel histograms were forced). The network thus learns palette and texture as without the
+    stage, which then corrects the whole picture's per-channel histograms at inference.
     """
 
     def __init__(self, levels: int = 256, channels: int = 3) -> None:
@@ -80,10 +87,9 @@ class ColorStage(nn.Module):
         self.quantiles.copy_(values.to(self.quantiles.dtype))
 
     def forward(self, y: Tensor) -> Tensor:
-        mapped = quantile_map(y, self.quantiles)
-        if self.training:
-            return y + (mapped - y).detach()
-        return mapped
+        if self.training:  # crops: a crop's own colours are not the whole picture's (see the class docstring)
+            return y
+        return quantile_map(y, self.quantiles)
 
 
 class _Res(nn.Module):

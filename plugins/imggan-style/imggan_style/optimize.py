@@ -5,17 +5,23 @@ GPDM-like multi-scale patch distribution matching, starting from the content ima
 1. Working resolution: the content's long side is brought to ``size`` (never enlarged); the style
    reference is resized to the same pixel area (times ``style_scale``), so its brush strokes and textures
    keep their size relative to the picture.
-2. Coarse to fine over ``len(preset.steps)`` levels (long side ``size / 2**k``): the coarsest level starts
-   from the content with the reference's colour histogram (per channel); each finer level starts from the
-   previous result upsampled plus ``1 - strength`` times the content's own detail at that level.
-3. At each level Adam minimises, over the pixels,
-   ``multi-scale patch SWD(x, style) + colour SWD(x, style) + content_weight * |blur(b(x)) - blur(b(h))|^2``
-   where ``b`` is the brightness (mean of R, G, B), blurred with sigma 2 px, and ``h`` the content with the
-   reference's colour histogram: the content term keeps shapes and their light and dark, in the
-   reference's tones, and leaves colour and fine texture to the style term.
-   ``strength`` in [0, 1] sets the balance: ``content_weight = base * ((1 - strength) / strength)^2``;
-   0 returns the content, 1 drops the content term.
-4. Images larger than the working resolution get the result upsampled plus the content's detail above the
+2. The colour stage: the content with the reference's colour histogram (per channel; with
+   ``preserve_colors`` only its Lab lightness, chroma kept), :func:`imggan_style.color.transfer_color`.
+3. Coarse to fine over ``len(preset.steps)`` levels (long side ``size / 2**k``): the coarsest level starts
+   from the colour stage's image; each finer level from the previous result upsampled plus
+   ``detail * (1 - strength)`` times the colour stage's own detail at that level.
+4. At each level Adam (learning rate decaying to 0, cosine) minimises, over the pixels,
+   ``patch SWD + colour SWD + band SWD + content_weight * |blur(b(x)) - blur(b(h))|^2``:
+   the patch term over two octaves in the reference patches' principal subspace, the colour term on
+   single pixels, the band term on the finest Laplacian band scaled by the reference's (grain where the
+   reference is smooth costs a lot), and ``b`` the brightness (mean of R, G, B) blurred with sigma 2 px,
+   ``h`` the colour stage's image: the content term keeps shapes and their light and dark, in the
+   reference's tones. ``strength`` in [0, 1] sets the balance:
+   ``content_weight = base * ((1 - strength) / strength)^2``; 0 returns the content, 1 drops the term.
+5. The result's finest two Laplacian bands get the reference's band histograms (Heeger and Bergen's step,
+   :func:`imggan_style.color.match_detail`) and then its colour histogram (the colour stage again), so the
+   statistics the optimiser leaves approximate (fine texture, palette) end exact.
+6. Images larger than the working resolution get the result upsampled plus the content's detail above the
    working resolution (:func:`imggan_style.upsample.guided_upsample`); the statistics are taken over the
    whole image at the working resolution, so there are no tiles and no seams.
 
@@ -100,7 +106,17 @@ PRESETS: dict[str, Preset] = {
         final_color=1.0,
         decay=True,
     ),
-    "best": Preset(steps=(200, 150, 100, 60), patches=8192, projections=128, scales=3, lr=0.02),
+    "best": Preset(
+        steps=(160, 120, 80, 40),
+        patches=2048,
+        projections=96,
+        scales=2,
+        lr=0.01,
+        band_weight=1.0,
+        final_bands=2,
+        final_color=1.0,
+        decay=True,
+    ),
 }
 CONTENT_BASE = 1.0
 DEFAULT_STRENGTH = 0.5

@@ -23,13 +23,15 @@ from imggan.task import Item, RunContext, Task
 STYLIZE_HELP = """Repaint images in the style of a reference image (--style), or with a trained style (--model).
 
 \b
-Default path (no --model): multi-scale matching of the reference's 7x7 patch distribution (sliced
-Wasserstein, coarse to fine), starting from the photo, with a content term; no pretrained network.
+Default path (no --model): the photo with the reference's colours first, then multi-scale matching
+of the reference's 7x7 patch distribution (sliced Wasserstein, coarse to fine) with a content term,
+then the reference's fine-texture and colour histograms; no pretrained network.
   --strength 0..1   0 keeps the photo, 1 follows only the style statistics (default 0.5)
   --preserve-color  keep the photo's colours (Lab chroma), take lightness and texture from the style
   --size N          working resolution (long side, default 512); larger images are refined up to their
                     own size (the result plus the photo's finer detail), so the output size = input size
-  --quality fast|best, --seed N (same seed, same result)
+  --quality fast|best  best: twice the steps, more projections (about 2x the time; see the README)
+  --seed N          same seed, same result
 Trained models (--model NAME|FILE.safetensors|RUN_DIR): `imggan models --task stylize` lists the
 shipped styles; `imggan train style` and `imggan train translate` make new ones (--direction a2b|b2a
 picks the way of a CycleGAN model).
