@@ -18,7 +18,7 @@ Protocol (issue 14). Splits are fixed (``imggan_generate.data``): digits 1,259 t
 * audit (``imggan_generate.audit``): 2,000 samples against the train split, pixels and trained features.
 
 Usage:
-    python benchmarks/generate.py [--digits digits] [--faces faces] [--faces-other PATH] [--faces-previous M]
+    python benchmarks/generate.py [--digits digits] [--faces faces] [--faces-other PATH ...] [--faces-previous M]
         [--faces-data skimage:lfw-faces] [--json out.json] [--results benchmarks/results] [--update-cards]
 """
 
@@ -134,7 +134,7 @@ def faces_source(model, data: str | None) -> str:
 
 def faces_rows(
     model_name: str,
-    other_path: str | None,
+    other_paths: list[str] | None,
     results: Path,
     data: str | None = None,
     previous: str | None = None,
@@ -155,16 +155,18 @@ def faces_rows(
     rows["methods"].append(
         {"method": f"imggan generate --model {model_name} ({_augment(model)})", "swd_test": swd(gen, test.images)}
     )
-    if other_path:
-        other = load_generator(other_path)
+    for i, path in enumerate(other_paths or []):
+        other = load_generator(path)
         rows["methods"].append(
             {
-                "method": f"the same run with {_augment(other)} instead (same steps)",
+                "method": f"a run of the same config and steps with {_augment(other)}",
+                "model": str(path),
                 "swd_test": swd(generate(other, n, seed=20_000), test.images),
             }
         )
+        suffix = "" if i == 0 else f"_{i + 1}"
         render.write_png(
-            results / "generate_faces_other_grid.png",
+            results / f"generate_faces_other_grid{suffix}.png",
             render.grid(render.zoom(generate(other, 64, seed=0), 3), columns=8),
         )
     if previous:
@@ -195,7 +197,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--digits", default="digits")
     parser.add_argument("--faces", default="faces")
-    parser.add_argument("--faces-other", default=None, help="the generator of the run with the other augmentation")
+    parser.add_argument(
+        "--faces-other", action="append", default=None, help="a run with another augmentation (repeatable)"
+    )
     parser.add_argument("--faces-previous", default=None, help="an earlier faces model, scored on the same split")
     parser.add_argument(
         "--faces-data", default=None, help="packaged faces source of the splits (default: the one its card names)"

@@ -12,7 +12,8 @@ used). The rule the cards name:
   the closest training pair (``--audit``), else the lowest val SWD.
 
 Usage:
-    python benchmarks/generate_select.py RUN [RUN ...] [--audit] [--min-label-acc 0.97] [--json out.json]
+    python benchmarks/generate_select.py RUN [RUN ...] [--audit] [--min-label-acc 0.97] [--every 1000]
+        [--json out.json]
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def load_checkpoint_generator(path: Path):
     return LoadedGenerator(net, card, path.stem, int(config["z_dim"]), classes, names), config
 
 
-def score_run(run: Path, with_audit: bool, classifiers: dict) -> list[dict]:
+def score_run(run: Path, with_audit: bool, classifiers: dict, every: int = 1) -> list[dict]:
     """One row per checkpoint of ``run``: step, val SWD, val label accuracy, audit pixel fraction."""
     import torch
 
@@ -64,6 +65,7 @@ def score_run(run: Path, with_audit: bool, classifiers: dict) -> list[dict]:
 
     rows = []
     paths = sorted(run.glob("checkpoints/step-*.safetensors"))
+    paths = [p for p in paths if int(p.stem.split("-")[1]) % every == 0]
     for path in paths:
         model, config = load_checkpoint_generator(path)
         base = re.sub(r":(train|val|test|all)$", "", str(config["data"]))
@@ -100,13 +102,14 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--audit", action="store_true", help="also the audit's pixel figure on the train split")
     parser.add_argument("--min-label-acc", type=float, default=0.97)
+    parser.add_argument("--every", type=int, default=1, help="score only the checkpoints at multiples of this step")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
     classifiers: dict = {}
-    rows = [row for run in args.runs for row in score_run(run, args.audit, classifiers)]
+    rows = [row for run in args.runs for row in score_run(run, args.audit, classifiers, args.every)]
     chosen = choose(rows, args.min_label_acc)
     per_run = {run.name: choose([r for r in rows if r["run"] == run.name], args.min_label_acc) for run in args.runs}
     out = {"rows": rows, "chosen": chosen, "chosen_per_run": per_run, "rule": __doc__.split("The rule")[1].strip()}
