@@ -37,9 +37,11 @@
 #   scored it on the test split.
 # Style (RUNS="S"): trains the `swamp` style (the shipped card's recipe: StyleNet with its fixed colour stage,
 #   norm_eps 1e-2) from scratch on the GPU's larger batches; copy ~/.cache/imggan/runs/style/refs/train-swamp.jpg
-#   (Wesnoth story art swamp-02.jpg) to .gpu/style/ first. Untested on a GPU so far (a CPU rehearsal: RUNS=S
-#   with the rehearsal line below). Choose what to ship afterwards on the CPU with benchmarks/style.py --split val
-#   --trained RUN/export/stylize.safetensors (validation contents), never on the test split.
+#   (Wesnoth story art swamp-02.jpg) to .gpu/style/ first. Not yet run on a GPU; the CPU rehearsal
+#   DEVICE=cpu RUNS=S SKIP_CHECKS=1 DEADLINE=150 PROBE=20 THREADS=1 BATCH=4 DATA=~/.cache/imggan/data/train
+#   trained 181 steps and packed run-S.tgz (export with its colour stage). Only the last checkpoint is kept
+#   (common's keep_last=1): score it on the CPU with benchmarks/style.py --split val --trained
+#   RUN/export/stylize.safetensors (validation contents) against the shipped card's figures, never on the test split.
 # Session 3 ran: DEADLINE=515 (A B C with the checks), then RUNS="D E F" SKIP_CHECKS=1 PROBE=25 DEADLINE=215.
 # A CPU rehearsal (WHEELS: a folder holding kornia's py3 wheel and site/):
 #   DEVICE=cpu BATCH=2 CROP=64 DEADLINE=150 PROBE=20 OUT=/tmp/o bash benchmarks/gpu_session.sh

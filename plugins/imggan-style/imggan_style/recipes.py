@@ -5,7 +5,9 @@ style
     optimiser does it (the reference's area equals a 512x512 picture, times ``style_scale``). G is a
     :class:`~imggan_style.models.StyleNet`; its objective is ``style_swd`` (patch sliced Wasserstein to the
     reference crops) + ``style_content`` (luminance structure of its input) + a small ``adv`` term from a
-    patch critic that sees reference crops as real (LSGAN).
+    patch critic that sees reference crops as real (LSGAN). G ends in the fixed colour stage
+    (``color_levels``, the reference's colour quantiles, set when G is built; identity in training) and
+    uses instance norm with ``norm_eps`` 1e-2.
 
 translate
     Unpaired two-folder translation (``--domain-a``, ``--domain-b``). ``--mode cut`` (default): CUT, one
