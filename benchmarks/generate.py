@@ -1,7 +1,8 @@
 """Benchmark of imggan-generate: the shipped digits and faces generators against real data and a classical model.
 
 Protocol (issue 14). Splits are fixed (``imggan_generate.data``): digits 1,259 train / 179 val / 359 test
-(stratified), faces 160 train / 40 test. Nothing here was trained or chosen on a test split.
+(stratified), lfw 160 train / 40 test, lfw-faces 70 train / 10 val / 20 test. Nothing here was trained or chosen
+on a test split (checkpoints are chosen on val with ``benchmarks/generate_select.py``).
 
 * digits (conditional, 16 px): a CNN classifier (``imggan.metrics.generation.train_classifier``, 1,500 steps)
   trained on the real train split; its test accuracy; the label accuracy of 100 samples per requested class,
@@ -11,15 +12,17 @@ Protocol (issue 14). Splits are fixed (``imggan_generate.data``): digits 1,259 t
   SWD (``imggan.metrics.multiscale_swd``) against the test split, next to SWD(train, test).
 * faces (unconditional, 32 px): SWD(generated, test) of the runs with and without DiffAugment/ADA (same
   steps, same seeds), SWD(train, test) as the reference. The splits are those of the source the model was
-  trained on (its card's ``config.data``: ``skimage:lfw-faces``, 80 / 20, or ``skimage:lfw``, 160 / 40), or
-  ``--faces-data``; ``--faces-previous`` scores an earlier model on the same split.
+  trained on (its card's ``config.data``: ``skimage:lfw-faces`` or ``skimage:lfw``), or ``--faces-data``;
+  ``--faces-train-split`` names the split it trained on (``trainval`` for the shipped ``faces``, trained on the
+  80 non-test faces); ``--faces-other`` (repeatable) and ``--faces-previous`` score other models on the same split.
 * classical baseline: a Gaussian in a PCA space (20 components; per class for digits) fitted on the train
   split, sampled and clipped: the strongest simple parametric image model.
-* audit (``imggan_generate.audit``): 2,000 samples against the train split, pixels and trained features.
+* audit (``imggan_generate.audit``): 2,000 samples against the training images, pixels and trained features.
 
 Usage:
     python benchmarks/generate.py [--digits digits] [--faces faces] [--faces-other PATH ...] [--faces-previous M]
-        [--faces-data skimage:lfw-faces] [--json out.json] [--results benchmarks/results] [--update-cards]
+        [--faces-data skimage:lfw-faces] [--faces-train-split trainval] [--json out.json]
+        [--results benchmarks/results] [--update-cards]
 """
 
 from __future__ import annotations
