@@ -7,7 +7,8 @@
   100 are faces, the other 100 are non-face patches (the set is made for a face detector);
 - ``skimage:lfw-faces``: the 100 faces of ``lfw_subset()`` only (the source to train a face generator on).
 
-A source name may end in a split, ``:train`` (the default), ``:val``, ``:test`` or ``:all``. The splits are
+A source name may end in a split, ``:train`` (the default), ``:val``, ``:test``, ``:trainval`` (train and val
+together: everything but test) or ``:all``. The splits are
 fixed (seeded, stratified by class for digits): digits 70 / 10 / 20 % (1,259 / 179 / 359), lfw 160 / 0 / 40,
 lfw-faces 70 / 10 / 20 (its val split is 10 faces carved out of the 80 non-test faces, so the 20 test faces are
 the same as with the earlier 80 / 0 / 20 split).
@@ -35,7 +36,7 @@ import numpy as np
 from imggan.errors import ImgganError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-SPLITS = ("train", "val", "test", "all")
+SPLITS = ("train", "val", "test", "trainval", "all")
 PACKAGED = ("sklearn:digits", "skimage:lfw", "skimage:lfw-faces")
 
 
@@ -117,6 +118,11 @@ def _faces_val_split(train: np.ndarray, split: str, count: int = 10) -> np.ndarr
 
 
 def _packaged(name: str, split: str, resolution: int) -> ImageSet:
+    if split == "trainval":
+        parts = [_packaged(name, part, resolution) for part in ("train", "val")]
+        images = np.concatenate([p.images for p in parts])
+        labels = None if parts[0].labels is None else np.concatenate([p.labels for p in parts])
+        return ImageSet(images, labels, parts[0].class_names, f"{name}:trainval")
     if name == "sklearn:digits":
         images, labels = _digits()
         index = _split_index(len(images), split, (0.1, 0.2), labels)

@@ -135,6 +135,8 @@ def test_lfw_faces_val_split_is_carved_out_of_train_and_keeps_the_test_faces():
     assert sorted([*train, *val]) == sorted(old_train) and not set(train) & set(val)
     assert np.array_equal(parts["test"], parts["all"][_split_index(100, "test", (0.0, 0.2), None)])
     assert np.array_equal(parts["val"], parts["all"][val])
+    trainval = load_image_set("skimage:lfw-faces:trainval", 8).images  # the 80 non-test faces
+    assert np.array_equal(trainval, parts["all"][np.concatenate([train, val])])
 
 
 def test_export_a_checkpoint_and_ship_it_with_the_core_writer(tmp_path: Path):
