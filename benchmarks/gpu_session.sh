@@ -37,7 +37,7 @@
 #   scored it on the test split.
 # Style (RUNS="S"): trains the `swamp` style (the shipped card's recipe: StyleNet with its fixed colour stage,
 #   norm_eps 1e-2) from scratch on the GPU's larger batches; copy ~/.cache/imggan/runs/style/refs/train-swamp.jpg
-#   (Wesnoth story art swamp-02.jpg) to .gpu/style/ first. Not yet run on a GPU; the CPU rehearsal
+#   (Wesnoth story art swamp-02.jpg; `imggan data fetch --style-refs` makes it) to .gpu/style/ first. Not yet run on a GPU; the CPU rehearsal
 #   DEVICE=cpu RUNS=S SKIP_CHECKS=1 DEADLINE=150 PROBE=20 THREADS=1 BATCH=4 DATA=~/.cache/imggan/data/train
 #   trained 181 steps and packed run-S.tgz (export with its colour stage). Only the last checkpoint is kept
 #   (common's keep_last=1): score it on the CPU with benchmarks/style.py --split val --trained

@@ -34,17 +34,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from imggan.data.style_refs import DEFAULT_REFS
+
 DATA = Path.home() / ".cache" / "imggan" / "data"
 HELDOUT = DATA / "heldout"
-REFS = Path.home() / ".cache" / "imggan" / "runs" / "style" / "refs"
+REFS = DEFAULT_REFS  # made by `imggan data fetch --style-refs` (imggan.data.style_refs: packages, licences)
 STYLES = {  # never trained on, never used to tune the optimiser
     "wesnoth-mountains01": "bench-mountains01.jpg",  # Wesnoth story art (Debian wesnoth-1.16-data, GPL-2+)
     "plasma-autumn": "bench-autumn.jpg",  # KDE Plasma wallpaper "Autumn" (plasma-workspace-wallpapers, GPL-2+)
     "plasma-shell": "bench-shell.jpg",  # KDE Plasma wallpaper "Shell" (plasma-workspace-wallpapers, GPL-2+)
 }
 # The validation split: every setting of the optimiser and every trained style's checkpoint is chosen on
-# it, disjoint from the test split above in contents and styles. Styles (copied into REFS from the same
-# packages, see RESULTS.md): Plasma "Kay" (smooth low-poly, like Shell), "PastelHills" (smooth
+# it, disjoint from the test split above in contents and styles. Styles (written into REFS from the same
+# packages by `imggan data fetch --style-refs`): Plasma "Kay" (smooth low-poly, like Shell), "PastelHills" (smooth
 # gradients), "SafeLanding" (painterly, like Autumn), Wesnoth story art "landscape-hills-01" (like
 # mountains-01). Contents: the two held-out photographs the test split leaves out (Path: dense grass,
 # Volna: smooth sky and water) and one training photograph (BytheWater), which the optimiser never learns
@@ -77,7 +79,10 @@ def photo_path(name: str) -> Path:
 def read_rgb(path: Path) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
-        raise SystemExit(f"cannot read {path} (run `imggan data fetch`; see the docstring for the references)")
+        raise SystemExit(
+            f"cannot read {path} (photographs: run `imggan data fetch`; "
+            "style references: run `imggan data fetch --style-refs`)"
+        )
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 

@@ -340,10 +340,35 @@ def data() -> None:
 @click.option(
     "--no-packages", is_flag=True, help="Skip the Debian photo/texture packages (visp, tuxpaint, game textures)."
 )
-def data_fetch(root: Path | None, no_plasma: bool, no_packages: bool) -> None:
+@click.option(
+    "--style-refs",
+    is_flag=True,
+    help="Instead: recreate the style head's reference images (benchmarks/style.py, the shipped styles' cards) "
+    "from Debian packages (needs apt-get, dpkg-deb) into --refs-dir.",
+)
+@click.option(
+    "--refs-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder for --style-refs (default ~/.cache/imggan/runs/style/refs or $IMGGAN_STYLE_REFS); existing "
+    "files are kept and checked.",
+)
+def data_fetch(root: Path | None, no_plasma: bool, no_packages: bool, style_refs: bool, refs_dir: Path | None) -> None:
     """Write the training images (scikit-image, scikit-learn, matplotlib, Debian wallpapers, photo and
     texture packages) to ROOT/train, four held-out photographs to ROOT/heldout, package-held-out benchmark
-    images to ROOT/test and object silhouettes to ROOT/masks (see docs/data.md)."""
+    images to ROOT/test and object silhouettes to ROOT/masks (see docs/data.md). With --style-refs, only
+    the style references (docs/data.md, "Style references")."""
+    if style_refs:
+        from imggan.data.style_refs import DEFAULT_REFS, StyleRefsError, fetch_style_refs
+
+        folder = refs_dir or DEFAULT_REFS
+        try:
+            record = fetch_style_refs(folder, log=click.echo)
+        except StyleRefsError as exc:
+            raise click.ClickException(str(exc)) from exc
+        same = sum(bool(entry["matches_recorded"]) for entry in record.values())
+        click.echo(f"{len(record)} style references in {folder} ({same} identical to the recorded ones)")
+        return
     from imggan.data.sources import DEFAULT_ROOT, fetch
 
     root = root or DEFAULT_ROOT
