@@ -41,8 +41,8 @@ HELDOUT = DATA / "heldout"
 REFS = DEFAULT_REFS  # made by `imggan data fetch --style-refs` (imggan.data.style_refs: packages, licences)
 STYLES = {  # never trained on, never used to tune the optimiser
     "wesnoth-mountains01": "bench-mountains01.jpg",  # Wesnoth story art (Debian wesnoth-1.16-data, GPL-2+)
-    "plasma-autumn": "bench-autumn.jpg",  # KDE Plasma wallpaper "Autumn" (plasma-workspace-wallpapers, GPL-2+)
-    "plasma-shell": "bench-shell.jpg",  # KDE Plasma wallpaper "Shell" (plasma-workspace-wallpapers, GPL-2+)
+    "plasma-autumn": "bench-autumn.jpg",  # Plasma wallpaper "Autumn" (plasma-workspace-wallpapers; LGPL-3)
+    "plasma-shell": "bench-shell.jpg",  # Plasma wallpaper "Shell" (plasma-workspace-wallpapers; CC-BY-SA-4.0)
 }
 # The validation split: every setting of the optimiser and every trained style's checkpoint is chosen on
 # it, disjoint from the test split above in contents and styles. Styles (written into REFS from the same
