@@ -61,7 +61,7 @@ LOSSES: dict[str, float] = {
     "hole_l1": 1.0,
     "hole_grad": 0.5,
     "hole_pattern": 0.5,
-    "hole_swd": 0.05,
+    "hole_swd": 0.2,
     "adv": 0.02,
     "fm": 1.0,
 }
