@@ -17,7 +17,7 @@ image is wall clock after one warm-up call; ``--time-512`` also times a few 512x
 
 Usage:
     python benchmarks/inpaint.py --split test [--count 36] [--methods all] [--model NAME|PATH]
-        [--extra-model label=PATH] [--threads N] [--json out.json] [--time-512 3] [--sheets]
+        [--extra-model label=PATH] [--threads N] [--json out.json] [--time-512 3] [--sheets] [--exclude NAME]
 """
 
 from __future__ import annotations
@@ -187,11 +187,22 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     ap.add_argument("--time-512", type=int, default=0, help="also time this many 512x512 crops per method")
     ap.add_argument("--sheets", action="store_true", help="write contact sheets to benchmarks/results/")
+    ap.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        help="drop the crops whose source name contains this (repeatable); the other crops keep their masks",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
 
-    crops = [image for _, image in split_crops(args.split, count=args.count)]
-    holes = protocol_masks(len(crops), args.split)
+    named = split_crops(args.split, count=args.count)
+    holes = protocol_masks(len(named), args.split)
+    keep = [i for i, (name, _) in enumerate(named) if not any(part in name for part in args.exclude)]
+    if args.exclude:
+        print(f"excluded {len(named) - len(keep)} crops: {[named[i][0] for i in range(len(named)) if i not in keep]}")
+    crops = [named[i][1] for i in keep]
+    holes = {kind: [masks[i] for i in keep] for kind, masks in holes.items()}
     kinds = args.kinds.split(",")
     available: dict[str, Callable[[], Method]] = {
         "biharmonic": lambda: biharmonic,
