@@ -59,8 +59,31 @@ def _cpu_has_fast_bf16() -> bool:
         return False
 
 
+def is_gray(image: np.ndarray, hole: np.ndarray, levels: int = 2) -> bool:
+    """Whether the known pixels of a BGR crop are gray (channels within ``levels`` 8-bit levels of each other).
+
+    A black-and-white photo stored as colour (or re-encoded as JPEG, which leaves its channels a level or two
+    apart) must get a gray fill: the texture head's noise is shaped per colour and would otherwise tint it.
+
+    Example:
+        >>> import numpy as np
+        >>> gray = np.full((8, 8, 3), 100, np.uint8); hole = np.zeros((8, 8), bool); hole[2:4, 2:4] = True
+        >>> is_gray(gray, hole), is_gray(gray + np.array([0, 0, 9], np.uint8), hole)
+        (True, False)
+    """
+    known = image[~hole].astype(np.int64)
+    if known.size == 0:
+        return False
+    scale = 257 if image.dtype == np.uint16 else 1
+    spread = known.max(axis=-1) - known.min(axis=-1)
+    return bool(spread.max() <= levels * scale)
+
+
 def fill_window(generator: InpaintGenerator, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """Inpaint one HxWx3 BGR crop (uint8/uint16) with ``generator``; returns the same shape and dtype."""
+    """Inpaint one HxWx3 BGR crop (uint8/uint16) with ``generator``; returns the same shape and dtype.
+
+    The fill of a gray crop (:func:`is_gray`) is gray: the mean of the network's three channels.
+    """
     from imggan.tensors import image_to_tensor, tensor_to_image
 
     device = next(generator.parameters()).device
@@ -71,6 +94,8 @@ def fill_window(generator: InpaintGenerator, image: np.ndarray, hole: np.ndarray
         with _autocast(device, image.dtype):
             residual = generator.residual(filled, h)
         y = (filled + residual.float() * h).clamp(0, 1)
+        if is_gray(image, hole):
+            y = y.mean(dim=1, keepdim=True).expand_as(y)
     out = tensor_to_image(y, image.dtype)
     out[~hole] = image[~hole]
     return out

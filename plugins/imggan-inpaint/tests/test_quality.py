@@ -41,3 +41,17 @@ def test_known_pixels_are_returned_bit_for_bit() -> None:
     out = inpaint_bgr(load_model(), image, hole)
     assert np.array_equal(out[~hole], image[~hole])
     assert not np.array_equal(out[hole], image[hole])
+
+
+def test_a_gray_photo_gets_a_gray_fill() -> None:
+    rng = np.random.default_rng(3)
+    texture = (rng.normal(128, 30, (256, 256)).clip(0, 255)).astype(np.uint8)
+    gray = np.repeat(texture[..., None], 3, axis=-1)
+    gray[..., 2] = np.clip(gray[..., 2].astype(int) + rng.integers(0, 2, (256, 256)), 0, 255)  # JPEG-like: 1 level
+    hole = _hole()
+    out = inpaint_bgr(load_model(), gray, hole).astype(int)
+    assert (np.abs(out[..., 0] - out[..., 1])[hole].max(), np.abs(out[..., 1] - out[..., 2])[hole].max()) == (0, 0)
+    colour = gray.copy()
+    colour[..., 0] = colour[..., 0] // 2  # a colour photo is not made gray
+    filled = inpaint_bgr(load_model(), colour, hole).astype(int)
+    assert np.abs(filled[..., 0] - filled[..., 1])[hole].mean() > 20
