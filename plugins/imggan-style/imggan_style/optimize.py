@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -94,29 +94,21 @@ class Preset:
     reference_patches: int = 8192
 
 
+_FAST = Preset(
+    steps=(80, 60, 40, 20),
+    patches=2048,
+    projections=64,
+    scales=2,
+    lr=0.01,
+    band_weight=1.0,
+    final_bands=2,
+    final_color=1.0,
+    decay=True,
+)
+# best = the fast stages with twice the steps per level and 96 projections
 PRESETS: dict[str, Preset] = {
-    "fast": Preset(
-        steps=(80, 60, 40, 20),
-        patches=2048,
-        projections=64,
-        scales=2,
-        lr=0.01,
-        band_weight=1.0,
-        final_bands=2,
-        final_color=1.0,
-        decay=True,
-    ),
-    "best": Preset(
-        steps=(160, 120, 80, 40),
-        patches=2048,
-        projections=96,
-        scales=2,
-        lr=0.01,
-        band_weight=1.0,
-        final_bands=2,
-        final_color=1.0,
-        decay=True,
-    ),
+    "fast": _FAST,
+    "best": replace(_FAST, steps=tuple(2 * n for n in _FAST.steps), projections=96),
 }
 CONTENT_BASE = 1.0
 DEFAULT_STRENGTH = 0.5
