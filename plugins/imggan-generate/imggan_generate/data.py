@@ -219,15 +219,3 @@ def load_image_set(data: str | Path, resolution: int, channels: int | None = Non
     if ":" in text and not Path(text).exists() and text.split(":", 1)[0] in ("sklearn", "skimage"):
         raise ImgganError(f"--data {text}: unknown packaged source; known: {', '.join(PACKAGED)}")
     return load_folder(Path(text).expanduser(), resolution, channels)
-
-
-def export_image_set(image_set: ImageSet, out: Path) -> int:
-    """Write an image set as PNGs under ``out`` (one sub-folder per class when labelled); returns the count."""
-    from imggan.io import write_image
-
-    out = Path(out)
-    for i, image in enumerate(image_set.images):
-        sub = out / image_set.class_names[int(image_set.labels[i])] if image_set.labels is not None else out
-        bgr = image[..., ::-1] if image.shape[2] == 3 else image[..., 0]
-        write_image(sub / f"{i:05d}.png", np.ascontiguousarray(bgr))
-    return len(image_set.images)
