@@ -25,15 +25,15 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import shutil
 import struct
-import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from imggan.data import debs
 
 RESERVED = ("mate-backgrounds", "ukui-wallpapers", "lomiri-wallpapers")  # independent evaluation: never fetched
 
@@ -97,26 +97,13 @@ def mask_split(name: str) -> str:
 
 
 def unpack(package: str, cache: Path) -> Path | None:
-    """``apt-get download`` + ``dpkg -x`` of ``package`` into ``cache/x/<package>``; None if unavailable."""
+    """``apt-get download`` + ``dpkg-deb -x`` of ``package`` into ``cache/x/<package>``; None if unavailable."""
     if any(package.startswith(r) for r in RESERVED):
         raise ValueError(f"{package} is reserved for independent evaluation and is never fetched")
-    target = cache / "x" / package
-    if target.is_dir():
-        return target
-    if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
+    try:
+        return debs.unpacked(package, cache / "x" / package, cache)
+    except debs.DebError:
         return None
-    cache.mkdir(parents=True, exist_ok=True)
-    debs = sorted(cache.glob(f"{package}_*.deb"))
-    if not debs:
-        subprocess.run(["apt-get", "download", package], cwd=cache, capture_output=True, text=True)
-        debs = sorted(cache.glob(f"{package}_*.deb"))
-    if not debs:
-        return None
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    subprocess.run(["dpkg", "-x", str(debs[-1]), str(partial)], check=True)
-    partial.rename(target)
-    return target
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:

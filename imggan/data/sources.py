@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from imggan.data import debs
 
 DEFAULT_ROOT = Path(os.environ.get("IMGGAN_DATA", Path.home() / ".cache" / "imggan" / "data"))
 
@@ -64,20 +64,11 @@ def _largest_image(folder: Path) -> Path | None:
 
 def fetch_plasma(workdir: Path) -> Path | None:
     """Download and unpack Debian's plasma-workspace-wallpapers; returns the wallpapers folder or None."""
-    target = workdir / "plasma"
-    wallpapers = target / "usr" / "share" / "wallpapers"
-    if wallpapers.is_dir():
-        return wallpapers
-    if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
+    try:
+        tree = debs.unpacked("plasma-workspace-wallpapers", workdir / "plasma", workdir)
+    except debs.DebError:
         return None
-    workdir.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        ["apt-get", "download", "plasma-workspace-wallpapers"], cwd=workdir, capture_output=True, text=True
-    )
-    debs = sorted(workdir.glob("plasma-workspace-wallpapers*.deb"))
-    if result.returncode != 0 and not debs:
-        return None
-    subprocess.run(["dpkg", "-x", str(debs[-1]), str(target)], check=True)
+    wallpapers = tree / "usr" / "share" / "wallpapers"
     return wallpapers if wallpapers.is_dir() else None
 
 

@@ -33,6 +33,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from imggan.data import debs
+
 DEFAULT_REFS = Path(os.environ.get("IMGGAN_STYLE_REFS", Path.home() / ".cache" / "imggan" / "runs" / "style" / "refs"))
 PLASMA = "plasma-workspace-wallpapers"
 WESNOTH = "wesnoth-1.16-data"
@@ -46,7 +48,7 @@ def _plasma_licence(artist: str, licence: str) -> str:
     return f"{licence} ({artist}, the wallpaper's metadata); package GPL-2+ (KDE Visual Design Group)"
 
 
-class StyleRefsError(RuntimeError):
+class StyleRefsError(debs.DebError):
     """A reference cannot be made: no apt-get/dpkg-deb, a package or a file in it is missing."""
 
 
@@ -110,19 +112,13 @@ def download(package: str, workdir: Path, version: str | None = None) -> Path:
     Raises:
         StyleRefsError: apt-get is not on PATH, or the package cannot be downloaded.
     """
-    if shutil.which("apt-get") is None:
+    try:
+        return debs.download(package, workdir, version)
+    except debs.DebError as error:
         raise StyleRefsError(
-            f"apt-get not found: the style references come from the Debian package {package}; on a "
-            f"non-Debian system download its .deb by hand and pass its folder as debs= (see docs/data.md)"
-        )
-    errors = []
-    for spec in ([f"{package}={version}"] if version else []) + [package]:
-        result = subprocess.run(["apt-get", "download", spec], cwd=workdir, capture_output=True, text=True)
-        debs = sorted(workdir.glob(f"{package}_*.deb"))
-        if debs:
-            return debs[-1]
-        errors.append(result.stderr.strip().splitlines()[-1:] or [f"exit {result.returncode}"])
-    raise StyleRefsError(f"apt-get download {package} failed: {errors[-1][0]} (run `apt-get update` first?)")
+            f"{error}; the style references come from it: on a non-Debian system download its .deb by hand "
+            f"and pass its folder as debs= (see docs/data.md)"
+        ) from error
 
 
 def extract_members(deb: Path, members: Iterable[str], dest: Path) -> dict[str, Path]:
