@@ -1,9 +1,10 @@
 """Download a Debian package with ``apt-get download`` and unpack it with ``dpkg-deb``.
 
-Every image imggan fetches from Debian's archive (the photo and texture packages, the Plasma wallpapers,
-the style references) goes through these two functions, so the archive is reached in one way: a ``.deb``
-already in the folder is reused, a pinned version is tried before the archive's candidate, and an unpacked
-tree only appears under its final name once ``dpkg-deb`` has finished.
+Every package imggan fetches from Debian's archive (the photo and texture packages, the Plasma wallpapers,
+the style references) is downloaded by :func:`download`: a ``.deb`` already in the folder is reused and a
+pinned version is tried before the archive's candidate. :func:`unpacked` / :func:`extract` unpack a whole
+tree, which only appears under its final name once ``dpkg-deb`` has finished (the style references stream
+single members out of the package instead: :mod:`imggan.data.style_refs`).
 
 Example:
     >>> from pathlib import Path
