@@ -7,12 +7,14 @@ tree, which only appears under its final name once ``dpkg-deb`` has finished (th
 single members out of the package instead: :mod:`imggan.data.style_refs`).
 
 Example:
+    >>> import tempfile
     >>> from pathlib import Path
     >>> from imggan.data.debs import DebError, download
-    >>> try:
-    ...     deb = download("plasma-workspace-wallpapers", Path("/tmp/debs"))
-    ... except DebError as error:  # no apt-get here, or the archive is unreachable
-    ...     deb = None
+    >>> try:  # a name the archive does not have: a one-line error, nothing written
+    ...     download("imggan-no-such-package", Path(tempfile.mkdtemp()))
+    ... except DebError as error:
+    ...     print("imggan-no-such-package" in str(error))
+    True
 """
 
 from __future__ import annotations
