@@ -20,7 +20,8 @@ it), and maintainers copy a chosen export into a head's ``weights/`` with :func:
     python -m imggan.cards RUN/export/denoise.safetensors plugins/imggan-enhance/imggan_enhance/weights \\
         --name default --default --description "..." --command "imggan train denoise ..." --run RUN
 
-(``--until STEP`` counts the run's steps and seconds up to an exported checkpoint that was not the last;
+(``--run RUN@STEP`` counts that run's steps and seconds up to the exported checkpoint when it was not the run's
+last, ``--until STEP`` does so for every ``--run`` without its own ``@STEP``;
 ``--field KEY=VALUE`` adds a head's own card field, JSON or text, a repeated key making a list.)
 
 Example:
@@ -128,7 +129,7 @@ def ship_model(
     default: bool = False,
     description: str = "",
     commands: Sequence[str] = (),
-    runs: Sequence[Path] = (),
+    runs: Sequence[Path | tuple[Path, int | None]] = (),
     device: str = "",
     benchmark: dict[str, Any] | None = None,
     note: str = "",
@@ -141,8 +142,9 @@ def ship_model(
     The card keeps the export's fields and gains ``name``, ``default``, ``description``, ``commands``,
     ``training`` (steps and seconds of each run in ``runs``, read from their logs; the device) and
     ``benchmark``. ``half`` stores floating-point tensors as float16 (half the size; loaded as float32).
-    ``fields`` are a head's own card fields (``licences``, descriptive ``sources``, ...), set last;
-    ``until`` counts the runs' steps and seconds up to that step (the exported checkpoint's).
+    ``fields`` are a head's own card fields (``licences``, descriptive ``sources``, ...), set last.
+    A run given as ``(path, step)`` is counted up to that step (the exported checkpoint's); ``until`` is the
+    step for runs given as a bare path.
     """
     card = read_card(weights)
     if "task" not in card or "arch" not in card:
@@ -159,7 +161,7 @@ def ship_model(
         card["storage_dtype"] = "float16"
     else:
         shutil.copyfile(weights, target)
-    stats = [run_stats(r, until) for r in runs]
+    stats = [run_stats(*r) if isinstance(r, tuple) else run_stats(r, until) for r in runs]
     card.update(name=name, default=default, description=description, commands=list(commands))
     card["training"] = {
         "runs": stats,
@@ -176,6 +178,19 @@ def ship_model(
     card.update(fields or {})
     write_card(target, card)
     return target
+
+
+def parse_run(text: str) -> tuple[Path, int | None]:
+    """``RUN`` or ``RUN@STEP`` (a ``--run`` value) as ``(path, step)``; ``step`` is None without ``@STEP``.
+
+    Example:
+        >>> parse_run("runs/t4@1000"), parse_run("runs/t4")
+        ((PosixPath('runs/t4'), 1000), (PosixPath('runs/t4'), None))
+    """
+    path, sep, step = text.rpartition("@")
+    if sep and path and step.isdigit():
+        return Path(path), int(step)
+    return Path(text), None
 
 
 def _parse_fields(parser: argparse.ArgumentParser, pairs: Sequence[str]) -> dict[str, Any]:
@@ -211,13 +226,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--default", action="store_true", help="the task's model when --model is not given")
     parser.add_argument("--description", default="", help="one line for `imggan models`")
     parser.add_argument("--command", action="append", default=[], help="a command that trained it (repeatable)")
-    parser.add_argument("--run", action="append", type=Path, default=[], help="a run folder (steps, seconds)")
+    parser.add_argument(
+        "--run",
+        action="append",
+        type=parse_run,
+        default=[],
+        metavar="RUN[@STEP]",
+        help="a run folder whose log gives steps and seconds (repeatable); @STEP: count only up to that step",
+    )
     parser.add_argument("--device", default=f"CPU ({platform.machine()})", help="where it was trained")
     parser.add_argument("--bench", type=Path, default=None, help="a benchmark JSON to record")
     parser.add_argument("--bench-key", action="append", default=[], help="record only these keys of --bench")
     parser.add_argument("--note", default="")
     parser.add_argument("--half", action="store_true", help="store the weights as float16")
-    parser.add_argument("--until", type=int, default=None, help="count --run steps/seconds up to this step")
+    parser.add_argument("--until", type=int, default=None, help="STEP for every --run given without @STEP")
     parser.add_argument(
         "--field",
         action="append",
@@ -241,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=args.default,
         description=args.description,
         commands=args.command,
-        runs=args.run,
+        runs=[(path, args.until if step is None else step) for path, step in args.run],
         device=args.device,
         benchmark=bench,
         note=args.note,

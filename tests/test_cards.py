@@ -58,3 +58,19 @@ def test_ship_with_a_heads_own_fields_up_to_a_checkpoint(tmp_path):
     assert card["licences"] == ["BSD-3-Clause", "CC0"] and card["sources"] == ["fx: 9 images"]
     assert card["class_names"] == []
     assert card["training"]["steps_total"] == 20 and card["training"]["seconds_total"] == 30
+
+
+def test_each_run_counts_up_to_its_own_step(tmp_path):
+    """``--run A@STEP --run B``: A up to STEP, B (no ``@``) up to ``--until`` or its end."""
+    runs = [tmp_path / "a", tmp_path / "b"]
+    exported = export_model(torch.nn.Linear(2, 2), runs[0], "fx", {"name": "fx-linear"}, {})
+    for run in runs:
+        (run / "log.jsonl").parent.mkdir(parents=True, exist_ok=True)
+        (run / "log.jsonl").write_text("".join(json.dumps({"step": s, "time": 2.0 * s}) + "\n" for s in (10, 20, 30)))
+    base = [str(exported), str(tmp_path / "w"), "--name", "n", "--file", "n", "--run", f"{runs[0]}@10"]
+    main([*base, "--run", str(runs[1])])
+    stats = read_card(tmp_path / "w" / "n.safetensors")["training"]["runs"]
+    assert [(r["steps"], r["seconds"]) for r in stats] == [(10, 0), (30, 40)]
+    main([*base, "--run", str(runs[1]), "--until", "20"])
+    stats = read_card(tmp_path / "w" / "n.safetensors")["training"]["runs"]
+    assert [(r["steps"], r["seconds"]) for r in stats] == [(10, 0), (20, 20)]
