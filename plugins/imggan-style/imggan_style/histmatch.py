@@ -39,13 +39,14 @@ def quantile_map(y: Tensor, quantiles: Tensor, bins: int = 4096, *, span: bool =
     flat = y.reshape(rows, h * w)
     top = bins * (1 - 1e-6)  # the largest value falls in the last bin
     if span:
-        low = flat.amin(1, keepdim=True)
-        scaled = (flat - low).mul_(top / (flat.amax(1, keepdim=True) - low).clamp_min(1e-8))
+        low, high = torch.aminmax(flat, dim=1, keepdim=True)
+        scaled = (flat - low).mul_(top / (high - low).clamp_min(1e-8))
     else:
         scaled = flat.clamp(0, 1).mul_(top)
-    index = scaled.long()
-    flat_index = (index + torch.arange(rows, device=y.device)[:, None] * bins).reshape(-1)
-    counts = torch.bincount(flat_index, minlength=rows * bins).reshape(rows, bins)
+    flat_index = scaled.long()
+    flat_index += torch.arange(rows, device=y.device)[:, None] * bins  # one histogram per row, side by side
+    flat_index = flat_index.view(-1)
+    counts = torch.bincount(flat_index, minlength=rows * bins).view(rows, bins)
     edges = torch.zeros(rows, bins + 1, device=y.device, dtype=torch.float64)
     edges[:, 1:] = counts.cumsum(1).double() / (h * w)  # probability at each bin edge
     levels = quantiles.shape[1]
@@ -54,9 +55,9 @@ def quantile_map(y: Tensor, quantiles: Tensor, bins: int = 4096, *, span: bool =
     frac = (at - lo.double()).clamp_(0, 1)
     q = quantiles.double().repeat(n, 1)
     table = (q.gather(1, lo) * (1 - frac) + q.gather(1, (lo + 1).clamp_max(levels - 1)) * frac).to(y.dtype)
-    start = table[:, :bins].reshape(-1).take(flat_index)
-    step = table.diff(dim=1).reshape(-1).take(flat_index)
-    return torch.addcmul(start, step, scaled.reshape(-1).frac_()).reshape(n, c, h, w)
+    # each bin's new value at its lower edge and its rise to the upper edge, read in one lookup as a pair
+    pairs = torch.view_as_real(torch.complex(table[:, :bins], table.diff(dim=1)).view(-1).take(flat_index))
+    return torch.addcmul(pairs[:, 0], pairs[:, 1], scaled.view(-1).frac_()).view(n, c, h, w)
 
 
 def _cut(x: Tensor, dim: int, start: int, stop: int | None, step: int = 1) -> Tensor:
