@@ -115,7 +115,7 @@ def laplacian_bands(x: Tensor, bands: int) -> tuple[list[Tensor], Tensor]:
     """The ``bands`` finest bands of ``x``'s Laplacian pyramid (finest first) and the low-pass left over.
 
     A band is an image minus its blurred, down-and-up-sampled self: the pyramid of ProGAN's multi-scale
-    SWD and of :func:`imggan_style.color.match_detail`, here in torch. ``sum of bands + low-pass, brought
+    SWD (OpenCV's ``pyrDown``/``pyrUp``), here in torch. ``sum of bands + low-pass, brought
     up`` gives ``x`` back (:func:`from_bands`). Stops early when a level would be under 16 px.
     """
     out = []

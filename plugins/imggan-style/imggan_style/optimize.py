@@ -20,7 +20,7 @@ GPDM-like multi-scale patch distribution matching, starting from the content ima
    ``content_weight = base * ((1 - strength) / strength)^2``; 0 returns the content, 1 drops the term.
 5. The result's finest three Laplacian bands get the reference's band histograms (Heeger and Bergen's
    step) and then its colour histogram (the colour stage again), three rounds
-   (:class:`imggan_style.color.StatisticsTarget`), so the statistics the optimiser leaves approximate
+   (:func:`final_statistics`), so the statistics the optimiser leaves approximate
    (fine texture, palette) end close to exact.
 6. Images larger than the working resolution get the result upsampled plus the content's detail above the
    working resolution (:func:`imggan_style.upsample.guided_upsample`); the statistics are taken over the
@@ -72,7 +72,7 @@ class Preset:
         final_color: blend of the result with its own histogram matched to the reference (0 = none, 1 =
             the reference's per-channel histogram exactly; only lightness with ``preserve_colors``).
         final_bands: Laplacian bands of the result given the reference's band histograms before the final
-            colour match (:class:`imggan_style.color.StatisticsTarget`; 0 = none).
+            colour match (:func:`final_statistics`; 0 = none).
         final_iterations: rounds of the final band and colour matching (Heeger and Bergen iterate: each
             match moves the other statistic a little).
         decay: the learning rate falls to 0 over each level (cosine). Adam moves every pixel by about
