@@ -25,6 +25,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -74,6 +75,17 @@ def photo_path(name: str) -> Path:
         if (folder / f"{name}.png").is_file():
             return folder / f"{name}.png"
     raise SystemExit(f"no photograph {name!r} in {HELDOUT} or {DATA / 'train'} (run `imggan data fetch`)")
+
+
+def reference_file(style: object) -> Path | None:
+    """The file a trained style's card names as its ``style``: a path, or a file name in the refs folder
+    (what the shipped cards hold, made by ``imggan data fetch --style-refs``); None when neither exists."""
+    if not style:
+        return None
+    for path in (Path(str(style)).expanduser(), REFS / Path(str(style)).name):
+        if path.is_file():
+            return path
+    return None
 
 
 def read_rgb(path: Path) -> np.ndarray:
@@ -133,8 +145,10 @@ def run_default(content: np.ndarray, style: np.ndarray, quality: str, cache: Pat
     On a shared machine the wall clock measures the other jobs too; with one torch thread the process's
     CPU time is what the same run takes on an idle core.
     """
-    from imggan_style.optimize import stylize_array
+    from imggan_style.optimize import PRESETS, stylize_array
 
+    digest = hashlib.sha1(repr(PRESETS[quality]).encode()).hexdigest()[:8]  # a changed preset recomputes
+    cache = cache.with_name(f"{cache.stem}-{digest}{cache.suffix}")
     if cache.is_file():
         meta = json.loads(cache.with_suffix(".json").read_text())
         return read_rgb(cache), float(meta["seconds"]), float(meta["cpu_seconds"])
@@ -159,12 +173,11 @@ def load_trained(name: str):
     if not (path.suffix == ".safetensors" and path.parent.name == "checkpoints"):
         return load_model(name)
     from imggan.weights import load_weights
-    from imggan_style.models import build_style_net
-    from imggan_style.recipes import _arch
+    from imggan_style.recipes import _arch, _build_style_net
 
     config = json.loads(path.with_suffix(".json").read_text())["config"]
     tensors, _ = load_weights(path)
-    net = build_style_net(_arch(config))
+    net = _build_style_net(config)  # the colour stage from the reference, as the export builds it
     net.load_state_dict({k[len("G_ema/") :]: v for k, v in tensors.items() if k.startswith("G_ema/")})
     return LoadedModel(path.stem, net.eval(), {"style": config["style"], "arch": _arch(config)})
 
@@ -197,7 +210,8 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--split", choices=sorted(SPLITS), default="test", help="test: the reported benchmark; val: "
                         "the pairs every setting and checkpoint is chosen on (results/style_val.json)")  # fmt: skip
-    parser.add_argument("--work", type=Path, default=None, help="cache of outputs (default: runs/style3/bench-SPLIT)")
+    parser.add_argument("--work", type=Path, default=None, help="cache of outputs, keyed by the preset's settings "
+                        "(default: ~/.cache/imggan/runs/style/bench-SPLIT)")  # fmt: skip
     args = parser.parse_args()
     import torch
 
@@ -205,7 +219,7 @@ def main() -> None:
     from skimage.exposure import match_histograms
 
     split = SPLITS[args.split]
-    work = args.work or Path.home() / ".cache" / "imggan" / "runs" / "style3" / f"bench-{args.split}"
+    work = args.work or Path.home() / ".cache" / "imggan" / "runs" / "style" / f"bench-{args.split}"
     names = split["contents"][: args.contents] if args.split == "test" else split["contents"]
     contents = {name: centre_crop(read_rgb(photo_path(name))) for name in names}
     styles = {name: at_area(read_rgb(REFS / file)) for name, file in split["styles"].items()}
@@ -254,7 +268,8 @@ def main() -> None:
         except Exception as exc:  # noqa: BLE001 - a trained column is optional
             print(f"trained style {name!r} skipped: {exc}")
             continue
-        reference = at_area(read_rgb(Path(card["style"]))) if Path(str(card.get("style"))).is_file() else None
+        style_file = reference_file(card.get("style"))
+        reference = at_area(read_rgb(style_file)) if style_file is not None else None
         entry = {"cpu_seconds_per_512": seconds, "rows": []}
         for (cname, content), out in zip(trained_contents.items(), outs, strict=True):
             if index == 0:

@@ -46,33 +46,6 @@ def transfer_color(image: np.ndarray, reference: np.ndarray, preserve: bool = Fa
     return from_lab(lab)
 
 
-def match_detail(image: np.ndarray, reference: np.ndarray, bands: int = 1) -> np.ndarray:
-    """Give the finest ``bands`` Laplacian-pyramid bands of ``image`` the histograms of ``reference``'s.
-
-    Heeger and Bergen's step of texture synthesis (1995): a band is an image minus its blurred,
-    down-and-up-sampled self (OpenCV's ``pyrDown``/``pyrUp``, the pyramid of ProGAN's multi-scale SWD);
-    matching each band's values per channel to the reference band's sets how much fine texture there is
-    and of what contrast, so a smooth reference gets a smooth result (no grain left by the optimiser) and
-    a grainy one a grainy result. Coarser content is untouched.
-    """
-    image = image.astype(np.float32)
-    reference = reference.astype(np.float32)
-    lows, details = [], []
-    current, ref = image, reference
-    for _ in range(bands):
-        if min(current.shape[:2]) < 16 or min(ref.shape[:2]) < 16:
-            break
-        small, ref_small = cv2.pyrDown(current), cv2.pyrDown(ref)
-        band = current - cv2.pyrUp(small, dstsize=(current.shape[1], current.shape[0]))
-        ref_band = ref - cv2.pyrUp(ref_small, dstsize=(ref.shape[1], ref.shape[0]))
-        details.append(match_histograms(band, ref_band))
-        lows.append(current.shape[:2])
-        current, ref = small, ref_small
-    for (h, w), detail in zip(reversed(lows), reversed(details), strict=True):
-        current = cv2.pyrUp(current, dstsize=(w, h)) + detail
-    return np.clip(current, 0, 1).astype(np.float32)
-
-
 def to_lab(image: np.ndarray) -> np.ndarray:
     """RGB float in [0, 1] -> CIE Lab (L in [0, 100]) through OpenCV (D65, sRGB gamma)."""
     return cv2.cvtColor(np.clip(image, 0, 1).astype(np.float32), cv2.COLOR_RGB2Lab)

@@ -18,9 +18,10 @@ GPDM-like multi-scale patch distribution matching, starting from the content ima
    ``h`` the colour stage's image: the content term keeps shapes and their light and dark, in the
    reference's tones. ``strength`` in [0, 1] sets the balance:
    ``content_weight = base * ((1 - strength) / strength)^2``; 0 returns the content, 1 drops the term.
-5. The result's finest two Laplacian bands get the reference's band histograms (Heeger and Bergen's step,
-   :func:`imggan_style.color.match_detail`) and then its colour histogram (the colour stage again), so the
-   statistics the optimiser leaves approximate (fine texture, palette) end exact.
+5. The result's finest three Laplacian bands get the reference's band histograms (Heeger and Bergen's
+   step) and then its colour histogram (the colour stage again), three rounds
+   (:func:`final_statistics`), so the statistics the optimiser leaves approximate
+   (fine texture, palette) end close to exact.
 6. Images larger than the working resolution get the result upsampled plus the content's detail above the
    working resolution (:func:`imggan_style.upsample.guided_upsample`); the statistics are taken over the
    whole image at the working resolution, so there are no tiles and no seams.
@@ -46,7 +47,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from imggan_style.color import match_detail, preserve_color, transfer_color
+from imggan_style.color import from_lab, preserve_color, to_lab, transfer_color
+from imggan_style.histmatch import laplacian_bands, match_statistics, quantile_map, quantiles_of
 from imggan_style.swd import StyleQuantiles
 from imggan_style.upsample import guided_upsample
 
@@ -70,7 +72,9 @@ class Preset:
         final_color: blend of the result with its own histogram matched to the reference (0 = none, 1 =
             the reference's per-channel histogram exactly; only lightness with ``preserve_colors``).
         final_bands: Laplacian bands of the result given the reference's band histograms before the final
-            colour match (:func:`imggan_style.color.match_detail`; 0 = none).
+            colour match (:func:`final_statistics`; 0 = none).
+        final_iterations: rounds of the final band and colour matching (Heeger and Bergen iterate: each
+            match moves the other statistic a little).
         decay: the learning rate falls to 0 over each level (cosine). Adam moves every pixel by about
             ``lr`` per step whatever its gradient, so a constant rate ends in grain of that size, which a
             smooth reference does not have.
@@ -90,6 +94,7 @@ class Preset:
     detail: float = 1.0
     final_color: float = 0.0
     final_bands: int = 0
+    final_iterations: int = 1
     decay: bool = False
     reference_patches: int = 8192
 
@@ -101,7 +106,8 @@ _FAST = Preset(
     scales=2,
     lr=0.01,
     band_weight=1.0,
-    final_bands=2,
+    final_bands=3,
+    final_iterations=3,
     final_color=1.0,
     decay=True,
 )
@@ -183,6 +189,36 @@ def _style_at(style: np.ndarray, area: float, style_scale: float) -> np.ndarray:
     h, w = style.shape[:2]
     factor = math.sqrt(area / (h * w)) * style_scale
     return _resize(style, max(8, round(h * factor)), max(8, round(w * factor)))
+
+
+def final_statistics(
+    image: np.ndarray, reference: np.ndarray, preset: Preset, preserve_colors: bool = False, levels: int = 1024
+) -> np.ndarray:
+    """The last stage: ``preset.final_iterations`` rounds of the finest ``preset.final_bands`` Laplacian
+    bands given the reference's band histograms, then the colours given its colour histogram (blended by
+    ``preset.final_color``; Lab lightness only with ``preserve_colors``), as
+    :func:`imggan_style.histmatch.match_statistics` does it (``levels`` quantiles of the reference).
+    """
+    ref = _tensor(reference, torch.device("cpu"))
+    bands = [quantiles_of(b[0], levels) for b in laplacian_bands(ref, preset.final_bands)[0]]
+    if preserve_colors:
+        lightness = quantiles_of(torch.from_numpy(to_lab(reference)[..., 0]).reshape(1, -1) / 100, levels)
+    colors = quantiles_of(ref[0], levels)
+
+    def color(y: torch.Tensor) -> torch.Tensor:
+        if preserve_colors:
+            lab = to_lab(_array(y))
+            light = torch.from_numpy(np.ascontiguousarray(lab[..., 0]))[None, None] / 100
+            lab[..., 0] = quantile_map(light, lightness)[0, 0].numpy() * 100
+            matched = _tensor(from_lab(lab), y.device)
+        else:
+            matched = quantile_map(y, colors)
+        return matched if preset.final_color >= 1 else y + preset.final_color * (matched - y)
+
+    with torch.inference_mode():
+        if not bands:
+            return _array(color(_tensor(image, ref.device)))
+        return _array(match_statistics(_tensor(image, ref.device), colors, bands, preset.final_iterations, color))
 
 
 def stylize_array(
@@ -280,11 +316,8 @@ def stylize_array(
                 progress(done, total)
     assert x is not None
     result = _array(x)
-    if preset.final_bands:
-        result = match_detail(result, style_work, preset.final_bands)
-    if preset.final_color:
-        matched = transfer_color(result, style_work, preserve_colors)
-        result = (1 - preset.final_color) * result + preset.final_color * matched
+    if preset.final_bands or preset.final_color:
+        result = final_statistics(result, style_work, preset, preserve_colors)
     if result.shape[:2] != (height, width):
         result = guided_upsample(result, content)
     if preserve_colors:

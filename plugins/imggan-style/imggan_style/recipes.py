@@ -57,13 +57,15 @@ STYLE_DEFAULTS: dict[str, Any] = {
     "blocks": 3,
     "norm_eps": 1e-2,  # instance norm's epsilon (StyleNet: bounds the gradient on flat crops)
     "color_levels": 256,  # quantiles of the fixed colour stage after the network (0: none)
+    "color_bands": 3,  # Laplacian bands the colour stage matches too (0: colours only)
+    "color_iterations": 3,  # rounds of band and colour matching in the colour stage
     "d_width": 32,  # the patch critic's first width
     "d_layers": 3,  # the patch critic's strided layers
     "tensorboard": False,
 }
 
 TRANSLATE_DEFAULTS: dict[str, Any] = {
-    **{k: v for k, v in STYLE_DEFAULTS.items() if not k.startswith(("style", "swd", "norm_eps", "color_levels"))},
+    **{k: v for k, v in STYLE_DEFAULTS.items() if not k.startswith(("style", "swd", "norm_eps", "color_"))},
     "lr_g": 2e-4,
     "mode": "cut",
     "nce_patches": 256,
@@ -152,18 +154,31 @@ def style_batches(config: dict[str, Any], seed: int) -> Iterator[dict[str, Any]]
     )
 
 
+def _color_stage(config: dict[str, Any]) -> tuple[int, int, int]:
+    """``(color_levels, color_bands, color_iterations)`` of a run's config. A run with a colour stage whose
+    config predates the band keys gets today's defaults: the stage is fixed (not learned) and the identity
+    in training, so an older checkpoint exports with it unchanged otherwise."""
+    levels = int(config.get("color_levels", 0))
+    if not levels:
+        return 0, 0, 1
+    bands = int(config.get("color_bands", STYLE_DEFAULTS["color_bands"]))
+    return levels, bands, int(config.get("color_iterations", STYLE_DEFAULTS["color_iterations"])) if bands else 1
+
+
 def _build_style_net(config: dict[str, Any]) -> Any:
     """The StyleNet of ``config``; with ``color_levels``, its colour stage holds the reference's quantiles."""
     import torch
 
     from imggan_style.models import StyleNet
 
-    levels = int(config.get("color_levels", 0))
+    levels, bands, iterations = _color_stage(config)
     net = StyleNet(
         config.get("widths", (16, 32, 48)),
         int(config.get("blocks", 3)),
         norm_eps=float(config.get("norm_eps", 1e-5)),
         color_levels=levels,
+        color_bands=bands,
+        color_iterations=iterations,
     )
     if levels and net.color is not None:
         reference = style_reference(_need(config, "style", "--style"), config.get("style_scale", 1.0))
@@ -183,8 +198,11 @@ def _arch(config: dict[str, Any], **extra: Any) -> dict[str, Any]:
     arch = {"name": "style-net", "widths": widths, "blocks": config.get("blocks", 3)}
     if "norm_eps" in config:
         arch["norm_eps"] = float(config["norm_eps"])
-    if int(config.get("color_levels", 0)):
-        arch["color_levels"] = int(config["color_levels"])
+    levels, bands, iterations = _color_stage(config)
+    if levels:
+        arch["color_levels"] = levels
+    if bands:
+        arch["color_bands"], arch["color_iterations"] = bands, iterations
     return {**arch, **extra}
 
 

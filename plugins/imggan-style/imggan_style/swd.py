@@ -22,8 +22,21 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+
+def sorted_rows(values: torch.Tensor) -> torch.Tensor:
+    """Each row of a 2-D tensor sorted, without gradient: the reference's projections, sorted once per draw.
+
+    On a CPU through NumPy, whose vectorised sort is about 4x faster than ``torch.sort`` here (the same
+    values: a sort's values do not depend on how ties are ordered); elsewhere ``torch.sort``.
+    """
+    values = values.detach()
+    if values.device.type != "cpu":
+        return torch.sort(values.contiguous(), dim=1).values
+    return torch.from_numpy(np.sort(values.numpy(), axis=1))
 
 
 def sample_patches(images: torch.Tensor, count: int, size: int = 7, generator: torch.Generator | None = None):
@@ -196,7 +209,7 @@ class StyleQuantiles:
         self.directions, self.sorted = [], []
         self.color_directions = random_directions(3, 16, self.generator, self.octaves[0].device)
         pick = torch.randint(0, self.colors.shape[0], (min(self.colors.shape[0], 16384),), generator=self.generator)
-        self.color_sorted = torch.sort((self.colors[pick] @ self.color_directions).T.contiguous(), dim=1).values
+        self.color_sorted = sorted_rows((self.colors[pick] @ self.color_directions).T)
         for octave, basis in zip(self.octaves, self.bases, strict=True):
             patches = sample_patches(octave, self.reference_patches, self.size, self.generator)
             if basis is None:
@@ -204,10 +217,10 @@ class StyleQuantiles:
             else:  # unit vectors of the principal subspace: orthonormal basis times unit coefficients
                 d = basis @ random_directions(basis.shape[1], self.projections, self.generator, patches.device)
             self.directions.append(d)
-            self.sorted.append(torch.sort((patches @ d).T.contiguous(), dim=1).values)
+            self.sorted.append(sorted_rows((patches @ d).T))
         patches = sample_patches(self.band, self.reference_patches, self.size, self.generator)
         self.band_directions = random_directions(patches.shape[1], self.projections, self.generator, patches.device)
-        self.band_sorted = torch.sort((patches @ self.band_directions).T.contiguous(), dim=1).values
+        self.band_sorted = sorted_rows((patches @ self.band_directions).T)
 
     def color_loss(self, x: torch.Tensor, count: int = 16384) -> torch.Tensor:
         """Sliced Wasserstein distance between ``x``'s pixel colours and the reference's (3-D, 1x1 patches).

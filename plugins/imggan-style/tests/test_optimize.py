@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from imggan.metrics import multiscale_swd
-from imggan_style.color import chroma_difference, match_detail
-from imggan_style.optimize import Preset, level_shapes, stylize_array
+from imggan_style.color import chroma_difference
+from imggan_style.optimize import Preset, final_statistics, level_shapes, stylize_array
 
 TINY = Preset(steps=(25, 15), patches=512, projections=32, scales=1, lr=0.02)
 # the default preset's stages (band term, decay, band and colour matching at the end) at the tiny size
@@ -65,7 +65,7 @@ def test_the_final_stages_bring_grain_down_to_a_smooth_reference():
     fine = lambda x: multiscale_swd([_u8(x)], [_u8(smooth)], levels=3)["levels"][0]  # noqa: E731
     out = stylize_array(grainy, smooth, quality=STAGED, size=64, seed=0, strength=0.5)
     assert fine(out) < 0.5 * fine(grainy)
-    assert fine(match_detail(grainy, smooth, 1)) < 0.5 * fine(grainy)
+    assert fine(final_statistics(grainy, smooth, STAGED)) < 0.5 * fine(grainy)
 
 
 def test_seed_reproduces_and_another_seed_differs(photo, painting):
