@@ -102,12 +102,20 @@ def export_model(
     return path
 
 
+def _home_relative(path: Path) -> str:
+    try:
+        return str(Path("~") / path.expanduser().resolve().relative_to(Path.home().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def run_stats(run: Path, until: int | None = None) -> dict[str, Any]:
     """Steps and training seconds of a run, from its ``log.jsonl`` (up to step ``until`` when given: the
     checkpoint that was exported, when it is not the run's last).
 
     Seconds: the sum of the gaps under 10 minutes between consecutive step records, leaving out the pause
-    between a stop (a ``stopping ...`` event) and the ``--resume`` that continued it.
+    between a stop (a ``stopping ...`` event) and the ``--resume`` that continued it. The run is named with
+    the home folder written as ``~``, so a card does not carry one machine's user paths.
     """
     log = Path(run) / "log.jsonl"
     records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
@@ -117,7 +125,8 @@ def run_stats(run: Path, until: int | None = None) -> dict[str, Any]:
         gap = b["time"] - a["time"]
         if not str(a.get("event", "")).startswith("stopping") and 0 < gap < 600:
             seconds += gap
-    return {"run": str(run), "steps": max((r["step"] for r in steps), default=0), "seconds": round(seconds)}
+    last = max((r["step"] for r in steps), default=0)
+    return {"run": _home_relative(Path(run)), "steps": last, "seconds": round(seconds)}
 
 
 def ship_model(

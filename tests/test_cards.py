@@ -4,6 +4,7 @@ complete card that the head's zoo and the loader read back."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import torch
 
@@ -74,3 +75,9 @@ def test_each_run_counts_up_to_its_own_step(tmp_path):
     main([*base, "--run", str(runs[1]), "--until", "20"])
     stats = read_card(tmp_path / "w" / "n.safetensors")["training"]["runs"]
     assert [(r["steps"], r["seconds"]) for r in stats] == [(10, 0), (20, 20)]
+
+
+def test_a_run_under_home_is_named_with_a_tilde(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert run_stats(tmp_path / "runs" / "r")["run"] == "~/runs/r"
+    assert run_stats(Path("/elsewhere/r"))["run"] == "/elsewhere/r"
