@@ -9,7 +9,8 @@ trained on the train split (1,500 steps, as in the benchmark); for a faces run (
 ``--audit`` adds the memorisation audit against the train split (2,000 samples; the train split is what the
 audit is about, no held-out image is used): pixels, and for faces the autoencoder's features too (one
 autoencoder per data set, 600 steps, reused over the checkpoints), against the mirrored training images as well
-when the run trained with flips. The rule the cards name:
+when the run trained with flips (the autoencoder then trains on both orientations, as in ``imggan audit``).
+The rule the cards name:
 
 * ``digits``: the lowest val SWD among checkpoints whose val label accuracy is at least ``--min-label-acc``
   (and, with ``--audit``, no sample closer to a training digit than the closest training pair, in pixels);
@@ -123,14 +124,18 @@ def score_run(run: Path, with_audit: bool, classifiers: dict, every: int = 1) ->
                 classifiers[("detector", res)] = face_detector(res)
             row.update({f"val_{k}": v for k, v in classifiers[("detector", res)].report(fake).items()})
         if with_audit:
-            encoder = None
+            encoder, mirror = None, bool(config.get("flip"))
             if base == FACES:
-                if ("encoder", res) not in classifiers:
+                if ("encoder", res, mirror) not in classifiers:
                     from imggan_generate.audit import train_autoencoder
 
-                    classifiers[("encoder", res)] = train_autoencoder(load_image_set(f"{base}:train", res).images)
-                encoder = classifiers[("encoder", res)]
-            report = audit(model, f"{base}:train", count=2000, seed=0, features=encoder is not None, encoder=encoder)
+                    train = load_image_set(f"{base}:train", res).images
+                    fit = np.concatenate([train, train[:, :, ::-1]]) if mirror else train
+                    classifiers[("encoder", res, mirror)] = train_autoencoder(fit)
+                encoder = classifiers[("encoder", res, mirror)]
+            report = audit(
+                model, f"{base}:train", count=2000, seed=0, features=encoder is not None, mirror=mirror, encoder=encoder
+            )
             row["audit_mirror"] = report["mirror"]
             row["audit_pixels_closer"] = report["pixels"]["fraction_closer_than_closest_pair"]
             if report["features"]:

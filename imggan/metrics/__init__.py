@@ -7,6 +7,8 @@ One module per family, all re-exported here:
   Wasserstein distance between image sets (style distance, generator quality, hole texture).
 - :mod:`imggan.metrics.generation`: a classifier trained here on real labelled images, the label accuracy of
   generated samples, the classification accuracy score (train on generated, test on real), KID in its features.
+- :mod:`imggan.metrics.faces`: a face / non-face CNN trained here against textures made from the faces; the
+  face rate of generated samples (faces or face-shaped textures?).
 - :mod:`imggan.metrics.inpainting`: hole texture distance (patch SWD inside the hole) and pattern score
   (fine-detail autocorrelation at 8-16 px: invented grids).
 

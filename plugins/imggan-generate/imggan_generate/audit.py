@@ -104,6 +104,24 @@ def train_autoencoder(images: np.ndarray, steps: int = 600, code: int = 64, seed
     return encode
 
 
+def _feature_network(train: np.ndarray, labels: np.ndarray | None, steps: int, flipped: np.ndarray | None):
+    """(encode, name): the label classifier for a labelled set, else :func:`train_autoencoder`.
+
+    With ``flipped`` (the mirrored training images, also references) the network trains on both orientations,
+    so that it encodes the mirrored images as well as the others.
+    """
+    fit = train if flipped is None else np.concatenate([train, flipped])
+    if labels is not None:
+        from imggan.metrics.generation import train_classifier
+
+        fit_labels = labels if flipped is None else np.concatenate([labels, labels])
+        clf = train_classifier(fit, fit_labels, steps=steps, size=max(8, train.shape[1] // 4 * 4))
+        return clf.features, "label classifier, penultimate layer (128)"
+    return train_autoencoder(fit, steps=steps), "autoencoder code (64)" + (
+        ", both orientations" if flipped is not None else ""
+    )
+
+
 def _space_report(
     samples: np.ndarray, train: np.ndarray, mirrored: np.ndarray | None = None
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
@@ -155,7 +173,8 @@ def audit_samples(
         zoom: nearest-neighbour enlargement of the PNG.
         feature_steps: training steps of the feature network.
         mirror: also compare with the left-right mirrored training images (for a model trained with random
-            flips, which may reproduce a training image mirrored); the closest pair then spans both orientations.
+            flips, which may reproduce a training image mirrored); the closest pair then spans both orientations
+            and the feature network trains on both.
         encoder: a feature function (images -> N x d) to use instead of training one (e.g. the same
             :func:`train_autoencoder` reused over many checkpoints of one run).
 
@@ -179,15 +198,8 @@ def audit_samples(
     if features:
         if encoder is not None:
             encode, name = encoder, "given encoder"
-        elif labels is not None:
-            from imggan.metrics.generation import train_classifier
-
-            clf = train_classifier(train, labels, steps=feature_steps, size=max(8, train.shape[1] // 4 * 4))
-            encode = clf.features
-            name = "label classifier, penultimate layer (128)"
         else:
-            encode = train_autoencoder(train, steps=feature_steps)
-            name = "autoencoder code (64)"
+            encode, name = _feature_network(train, labels, feature_steps, flipped)
         feature_report, _, _ = _space_report(
             encode(samples), encode(train), None if flipped is None else encode(flipped)
         )
