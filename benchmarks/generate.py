@@ -136,7 +136,8 @@ def faces_source(model, data: str | None) -> str:
     if data:
         return data
     card = model.card
-    trained_on = json.dumps([card.get("config", {}).get("data"), card.get("command"), card.get("commands")])
+    named = [card.get("config", {}).get("data"), card.get("sources"), card.get("command"), card.get("commands")]
+    trained_on = json.dumps(named)
     return "skimage:lfw-faces" if "skimage:lfw-faces" in trained_on else "skimage:lfw"
 
 
