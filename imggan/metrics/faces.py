@@ -180,10 +180,10 @@ def train_face_detector(
         if real.shape[1:] != (side, side):
             real = np.stack([cv2.resize(im, (side, side), interpolation=cv2.INTER_AREA) for im in real])
         real = np.clip(np.rint(real), 0, 255).astype(np.uint8)[..., None]
-        repeat = max(1, len(positives) // (2 * len(real)))  # real non-faces: about half the negatives
+        repeat = max(1, len(positives) // (2 * len(real)))  # jittered copies: about half as many as the positives
         pools += [_jitter(real, rng, 1) for _ in range(repeat)]
         kinds += ["non_faces"] * (repeat * len(real))
-    keep = rng.permutation(len(kinds))[: len(positives)]
+    keep = rng.permutation(len(kinds))[: len(positives)]  # as many negatives as positives, drawn from the pool
     negatives = np.concatenate(pools)[keep]
     picked = np.asarray(kinds)[keep]
     counts = {str(k): int((picked == k).sum()) for k in dict.fromkeys(kinds)}

@@ -51,7 +51,7 @@ copy one mirrored; on by default for such a model, read from its card's config).
 \b
 Examples:
   imggan audit --model digits --data sklearn:digits -o audit-digits/
-  imggan audit --model faces --data skimage:lfw -n 4000 -o audit-faces/
+  imggan audit --model faces --data skimage:lfw-faces:trainval -n 4000 -o audit-faces/
 """
 
 
@@ -178,7 +178,9 @@ def _generate(kw: dict[str, Any], mode: str) -> list[Path]:
 @click.command("audit", help=AUDIT_HELP, short_help="Memorisation audit: nearest training images of samples.")
 @click.option("--model", metavar="NAME|PATH", help="Registered generator or a .safetensors file.")
 @click.option(
-    "--data", required=True, help="The training images: a folder (or class folders), sklearn:digits, skimage:lfw."
+    "--data",
+    required=True,
+    help="Training images: a folder (or class folders), sklearn:digits, skimage:lfw-faces[:split].",
 )
 @click.option("-n", "count", type=click.IntRange(1, 100_000), default=2000, show_default=True, help="Samples.")
 @click.option("--seed", type=int, default=0, show_default=True, help="First sample seed.")
