@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+from imggan.metrics.faces import face_negatives, train_face_detector
 from imggan.metrics.generation import classification_accuracy_score, kid, label_accuracy, train_classifier
 from imggan.metrics.inpainting import hole_texture_distance, image_pattern_score, pattern_score
 from imggan.metrics.patches import laplacian_pyramid, multiscale_swd, patch_descriptors
@@ -32,6 +33,7 @@ from imggan.metrics.pixels import gradient_magnitude, hole_sharpness, psnr, slic
 
 __all__ = [
     "classification_accuracy_score",
+    "face_negatives",
     "gradient_magnitude",
     "hole_sharpness",
     "hole_texture_distance",
@@ -46,4 +48,5 @@ __all__ = [
     "sliced_wasserstein",
     "ssim",
     "train_classifier",
+    "train_face_detector",
 ]
