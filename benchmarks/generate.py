@@ -11,7 +11,10 @@ on a test split (checkpoints are chosen on val with ``benchmarks/generate_select
   features put in the test split's units: centred, one RMS scale; cubic kernel, gamma 1/d, coef 1); multi-scale
   SWD (``imggan.metrics.multiscale_swd``) against the test split, next to SWD(train, test).
 * faces (unconditional, 32 px): SWD(generated, test) of the runs with and without DiffAugment/ADA (same
-  steps, same seeds), SWD(train, test) as the reference. The splits are those of the source the model was
+  steps, same seeds), SWD(train, test) as the reference; for ``skimage:lfw-faces`` also every row's face rate
+  (``imggan.metrics.faces``, the detector of ``generate_select.face_detector``: trained on the train faces
+  against train non-faces and made textures) beside the rates of the real test faces, of textures made from them
+  and of the test non-faces. The splits are those of the source the model was
   trained on (its card's ``config.data``: ``skimage:lfw-faces`` or ``skimage:lfw``), or ``--faces-data``;
   ``--faces-train-split`` names the split it trained on (``trainval`` for the shipped ``faces``, trained on the
   80 non-test faces); ``--faces-other`` (repeatable) and ``--faces-previous`` score other models on the same split.
@@ -36,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 from _machine import cpu_model
+from generate_select import FACES, detector_reference, face_detector
 
 from imggan.metrics import multiscale_swd
 from imggan.metrics.generation import classification_accuracy_score, kid, label_accuracy, train_classifier
@@ -113,7 +117,8 @@ def digits_rows(model_name: str, results: Path) -> dict:
         results / "generate_digits_baseline.png", render.grid(render.zoom(baseline[:: per // 10], 4), columns=10)
     )
     report = audit(model, "sklearn:digits:train", count=2000, seed=0, out=results / "generate_digits_audit")
-    rows["audit"] = {k: report[k] for k in ("samples", "train_images", "pixels", "features", "copies", "flagged")}
+    keys = ("samples", "train_images", "mirror", "pixels", "features", "copies", "flagged")
+    rows["audit"] = {k: report[k] for k in keys}
     return rows
 
 
@@ -131,7 +136,8 @@ def faces_source(model, data: str | None) -> str:
     if data:
         return data
     card = model.card
-    trained_on = json.dumps([card.get("config", {}).get("data"), card.get("command"), card.get("commands")])
+    named = [card.get("config", {}).get("data"), card.get("sources"), card.get("command"), card.get("commands")]
+    trained_on = json.dumps(named)
     return "skimage:lfw-faces" if "skimage:lfw-faces" in trained_on else "skimage:lfw"
 
 
@@ -152,20 +158,22 @@ def faces_rows(
     n = 1000
     rows: dict = {"data": source, "train_images": len(train.images), "test_images": len(test.images)}
     rows["methods"] = [{"method": "real train split (reference)", "swd_test": swd(train.images, test.images)}]
-    rows["methods"].append(
-        {"method": "Gaussian in PCA-20 (classical)", "swd_test": swd(gaussian_pca(train.images, n), test.images)}
-    )
+    drawn = [train.images]  # the images behind each method row, for the face rate
+    drawn.append(gaussian_pca(train.images, n))
+    rows["methods"].append({"method": "Gaussian in PCA-20 (classical)", "swd_test": swd(drawn[-1], test.images)})
     gen = generate(model, n, seed=20_000)
+    drawn.append(gen)
     rows["methods"].append(
         {"method": f"imggan generate --model {model_name} ({_augment(model)})", "swd_test": swd(gen, test.images)}
     )
     for i, path in enumerate(other_paths or []):
         other = load_generator(path)
+        drawn.append(generate(other, n, seed=20_000))
         rows["methods"].append(
             {
                 "method": f"a run of the same config and steps with {_augment(other)}",
                 "model": str(path),
-                "swd_test": swd(generate(other, n, seed=20_000), test.images),
+                "swd_test": swd(drawn[-1], test.images),
             }
         )
         suffix = "" if i == 0 else f"_{i + 1}"
@@ -176,12 +184,18 @@ def faces_rows(
     if previous:
         before = load_generator(previous)
         trained_on = faces_source(before, None)
+        drawn.append(generate(before, n, seed=20_000))
         rows["methods"].append(
             {
                 "method": f"previous model {previous} ({_augment(before)}, trained on {trained_on})",
-                "swd_test": swd(generate(before, n, seed=20_000), test.images),
+                "swd_test": swd(drawn[-1], test.images),
             }
         )
+    if source == FACES:
+        detector = face_detector(res)
+        for row, images in zip(rows["methods"], drawn, strict=True):
+            row["face_rate"] = detector.face_rate(images)
+        rows["face_rate_reference"] = {k: v["face_rate"] for k, v in detector_reference(detector, res, "test").items()}
     render.write_png(results / "generate_faces_grid.png", render.grid(render.zoom(generate(model, 64, seed=0), 3), 8))
     from imggan_generate.api import explore, interpolate
 
@@ -193,7 +207,8 @@ def faces_rows(
     flat = found.images.reshape(-1, *found.images.shape[2:])
     render.write_png(results / "generate_faces_explore.png", render.grid(render.zoom(flat, 3), 7))
     report = audit(model, f"{source}:{train_split}", count=2000, seed=0, out=results / "generate_faces_audit")
-    rows["audit"] = {k: report[k] for k in ("samples", "train_images", "pixels", "features", "copies", "flagged")}
+    keys = ("samples", "train_images", "mirror", "pixels", "features", "copies", "flagged")
+    rows["audit"] = {k: report[k] for k in keys}
     return rows
 
 

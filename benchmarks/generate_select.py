@@ -3,17 +3,24 @@
 For every checkpoint of a run (``RUN/checkpoints/step-*.safetensors``, the EMA generator) this scores
 1,000 samples against the run's ``:val`` split with the benchmark's multi-scale SWD (``benchmarks/generate.py``:
 3 levels, 128 patches per image, seed 0) and, for a conditional run, their label accuracy under a classifier
-trained on the train split (1,500 steps, as in the benchmark). ``--audit`` adds the memorisation audit's pixel
-figure against the train split (2,000 samples; the train split is what the audit is about, no held-out image is
-used). The rule the cards name:
+trained on the train split (1,500 steps, as in the benchmark); for a faces run (``skimage:lfw-faces``), their
+**face rate** (:mod:`imggan.metrics.faces`: a face / non-face CNN trained here on the 70 train faces against
+``lfw_subset()``'s train non-faces and textures made from the train faces; :func:`face_detector`).
+``--audit`` adds the memorisation audit against the train split (2,000 samples; the train split is what the
+audit is about, no held-out image is used): pixels, and for faces the autoencoder's features too (one
+autoencoder per data set, 600 steps, reused over the checkpoints), against the mirrored training images as well
+when the run trained with flips (the autoencoder then trains on both orientations, as in ``imggan audit``).
+The rule the cards name:
 
-* ``digits``: the lowest val SWD among checkpoints whose val label accuracy is at least ``--min-label-acc``;
-* ``faces`` (unconditional): the lowest val SWD among checkpoints with no sample closer to a training image than
-  the closest training pair (``--audit``), else the lowest val SWD.
+* ``digits``: the lowest val SWD among checkpoints whose val label accuracy is at least ``--min-label-acc``
+  (and, with ``--audit``, no sample closer to a training digit than the closest training pair, in pixels);
+* ``faces``: the lowest val SWD among checkpoints with no sample closer to a training face than the closest
+  training pair, in pixels **and** features (``--audit``), and a face rate of at least ``--min-face-rate``;
+  none when no checkpoint qualifies (the val SWD of 10 faces alone cannot tell faces from textures).
 
 Usage:
-    python benchmarks/generate_select.py RUN [RUN ...] [--audit] [--min-label-acc 0.97] [--every 1000]
-        [--json out.json]
+    python benchmarks/generate_select.py RUN [RUN ...] [--audit] [--min-label-acc 0.97] [--min-face-rate 0.9]
+        [--every 1000] [--json out.json]
 """
 
 from __future__ import annotations
@@ -54,8 +61,39 @@ def load_checkpoint_generator(path: Path):
     return LoadedGenerator(net, card, path.stem, int(config["z_dim"]), classes, names), config
 
 
+FACES = "skimage:lfw-faces"
+DETECTOR_STEPS = 1000
+
+
+def face_detector(resolution: int, seed: int = 0):
+    """The face-rate detector of :mod:`imggan.metrics.faces` for lfw faces at ``resolution``.
+
+    Positives: the 70 train faces; negatives: the 80 train non-faces of ``lfw_subset()``
+    (``skimage:lfw-nonfaces:train``) and the textures made from the train faces. No val or test image is used.
+    """
+    from imggan.metrics.faces import train_face_detector
+    from imggan_generate.data import load_image_set
+
+    faces = load_image_set(f"{FACES}:train", resolution).images
+    non_faces = load_image_set("skimage:lfw-nonfaces:train", resolution).images
+    return train_face_detector(faces, non_faces, steps=DETECTOR_STEPS, seed=seed)
+
+
+def detector_reference(detector, resolution: int, split: str) -> dict:
+    """Face rates of real ``split`` faces, of the textures made from them and of real ``split`` non-faces."""
+    from imggan.metrics.faces import face_negatives, face_rates
+    from imggan_generate.data import load_image_set
+
+    faces = load_image_set(f"{FACES}:{split}", resolution).images
+    named = {f"real {split} faces": faces, **{f"{k} of {split} faces": v for k, v in face_negatives(faces, 7).items()}}
+    non_faces = load_image_set(f"skimage:lfw-nonfaces:{split}", resolution).images
+    if len(non_faces):
+        named[f"real {split} non-faces"] = non_faces
+    return face_rates(detector, named)
+
+
 def score_run(run: Path, with_audit: bool, classifiers: dict, every: int = 1) -> list[dict]:
-    """One row per checkpoint of ``run``: step, val SWD, val label accuracy, audit pixel fraction."""
+    """One row per checkpoint of ``run``: step, val SWD, val label accuracy or face rate, audit fractions."""
     import torch
 
     from imggan.metrics.generation import label_accuracy, train_classifier
@@ -81,19 +119,40 @@ def score_run(run: Path, with_audit: bool, classifiers: dict, every: int = 1) ->
                 train = load_image_set(f"{base}:train", res)
                 classifiers[key] = train_classifier(train.images, train.labels, steps=1500, size=16, seed=0)
             row["val_label_accuracy"] = label_accuracy(classifiers[key], fake, labels.numpy())["mean"]
+        if base == FACES:
+            if ("detector", res) not in classifiers:
+                classifiers[("detector", res)] = face_detector(res)
+            row.update({f"val_{k}": v for k, v in classifiers[("detector", res)].report(fake).items()})
         if with_audit:
-            report = audit(model, f"{base}:train", count=2000, seed=0, features=False)
+            encoder, mirror = None, bool(config.get("flip"))
+            if base == FACES:
+                if ("encoder", res, mirror) not in classifiers:
+                    from imggan_generate.audit import train_autoencoder
+
+                    train = load_image_set(f"{base}:train", res).images
+                    fit = np.concatenate([train, train[:, :, ::-1]]) if mirror else train
+                    classifiers[("encoder", res, mirror)] = train_autoencoder(fit)
+                encoder = classifiers[("encoder", res, mirror)]
+            report = audit(
+                model, f"{base}:train", count=2000, seed=0, features=encoder is not None, mirror=mirror, encoder=encoder
+            )
+            row["audit_mirror"] = report["mirror"]
             row["audit_pixels_closer"] = report["pixels"]["fraction_closer_than_closest_pair"]
+            if report["features"]:
+                row["audit_features_closer"] = report["features"]["fraction_closer_than_closest_pair"]
         print(json.dumps(row), flush=True)
         rows.append(row)
     return rows
 
 
-def choose(rows: list[dict], min_label_acc: float) -> dict | None:
+def choose(rows: list[dict], min_label_acc: float, min_face_rate: float = 0.9) -> dict | None:
     """The rule of the module docstring."""
     ok = [r for r in rows if r.get("val_label_accuracy", 1.0) >= min_label_acc]
-    clean = [r for r in ok if r.get("audit_pixels_closer", 0.0) == 0.0]
-    pool = clean or ok
+    clean = [r for r in ok if r.get("audit_pixels_closer", 0.0) == 0.0 and r.get("audit_features_closer", 0.0) == 0.0]
+    if any("val_face_rate" in r for r in rows):  # faces: no fallback to unclean or texture-like checkpoints
+        pool = [r for r in clean if r["val_face_rate"] >= min_face_rate]
+    else:
+        pool = clean or ok
     return min(pool, key=lambda r: r["val_swd"]) if pool else None
 
 
@@ -102,6 +161,7 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--audit", action="store_true", help="also the audit's pixel figure on the train split")
     parser.add_argument("--min-label-acc", type=float, default=0.97)
+    parser.add_argument("--min-face-rate", type=float, default=0.9, help="faces: the least face rate of samples")
     parser.add_argument("--every", type=int, default=1, help="score only the checkpoints at multiples of this step")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -110,9 +170,21 @@ def main() -> None:
     torch.set_num_threads(1)
     classifiers: dict = {}
     rows = [row for run in args.runs for row in score_run(run, args.audit, classifiers, args.every)]
-    chosen = choose(rows, args.min_label_acc)
-    per_run = {run.name: choose([r for r in rows if r["run"] == run.name], args.min_label_acc) for run in args.runs}
+    chosen = choose(rows, args.min_label_acc, args.min_face_rate)
+    per_run = {
+        run.name: choose([r for r in rows if r["run"] == run.name], args.min_label_acc, args.min_face_rate)
+        for run in args.runs
+    }
     out = {"rows": rows, "chosen": chosen, "chosen_per_run": per_run, "rule": __doc__.split("The rule")[1].strip()}
+    detectors = {key[1]: det for key, det in classifiers.items() if key[0] == "detector"}
+    if detectors:
+        out["face_detector"] = {
+            "train": f"{FACES}:train faces vs skimage:lfw-nonfaces:train + textures made from the train faces",
+            "steps": DETECTOR_STEPS,
+            "negatives": next(iter(detectors.values())).negatives,
+            "val_reference": {res: detector_reference(det, res, "val") for res, det in detectors.items()},
+        }
+        print(json.dumps(out["face_detector"], indent=2))
     print(json.dumps({"chosen": chosen, "chosen_per_run": per_run}, indent=2))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")

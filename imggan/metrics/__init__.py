@@ -7,6 +7,8 @@ One module per family, all re-exported here:
   Wasserstein distance between image sets (style distance, generator quality, hole texture).
 - :mod:`imggan.metrics.generation`: a classifier trained here on real labelled images, the label accuracy of
   generated samples, the classification accuracy score (train on generated, test on real), KID in its features.
+- :mod:`imggan.metrics.faces`: a face / non-face CNN trained here against textures made from the faces; the
+  face rate of generated samples (faces or face-shaped textures?).
 - :mod:`imggan.metrics.inpainting`: hole texture distance (patch SWD inside the hole) and pattern score
   (fine-detail autocorrelation at 8-16 px: invented grids).
 
@@ -23,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+from imggan.metrics.faces import face_negatives, train_face_detector
 from imggan.metrics.generation import classification_accuracy_score, kid, label_accuracy, train_classifier
 from imggan.metrics.inpainting import hole_texture_distance, image_pattern_score, pattern_score
 from imggan.metrics.patches import laplacian_pyramid, multiscale_swd, patch_descriptors
@@ -30,6 +33,7 @@ from imggan.metrics.pixels import gradient_magnitude, hole_sharpness, psnr, slic
 
 __all__ = [
     "classification_accuracy_score",
+    "face_negatives",
     "gradient_magnitude",
     "hole_sharpness",
     "hole_texture_distance",
@@ -44,4 +48,5 @@ __all__ = [
     "sliced_wasserstein",
     "ssim",
     "train_classifier",
+    "train_face_detector",
 ]

@@ -11,7 +11,8 @@ Scale comes from the training set itself: the nearest-neighbour distance of each
 training images (exact duplicates, distance 0, are not distinct images and are skipped). A sample closer to
 some training image than the closest pair of distinct training images is nearer than the data ever comes to
 itself: a likely copy. The model is **flagged** when any sample is such a copy in pixel space; the feature
-space figures are reported beside it (features compress, so they are the looser of the two).
+space figures are reported beside it (a checkpoint rule may require both to be 0). For a model trained with
+random flips the mirrored training images are references too (``mirror``): a mirrored copy is still a copy.
 
 Example:
     >>> import numpy as np
@@ -103,11 +104,42 @@ def train_autoencoder(images: np.ndarray, steps: int = 600, code: int = 64, seed
     return encode
 
 
-def _space_report(samples: np.ndarray, train: np.ndarray) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+def _feature_network(train: np.ndarray, labels: np.ndarray | None, steps: int, flipped: np.ndarray | None):
+    """(encode, name): the label classifier for a labelled set, else :func:`train_autoencoder`.
+
+    With ``flipped`` (the mirrored training images, also references) the network trains on both orientations,
+    so that it encodes the mirrored images as well as the others.
+    """
+    fit = train if flipped is None else np.concatenate([train, flipped])
+    if labels is not None:
+        from imggan.metrics.generation import train_classifier
+
+        fit_labels = labels if flipped is None else np.concatenate([labels, labels])
+        clf = train_classifier(fit, fit_labels, steps=steps, size=max(8, train.shape[1] // 4 * 4))
+        return clf.features, "label classifier, penultimate layer (128)"
+    return train_autoencoder(fit, steps=steps), "autoencoder code (64)" + (
+        ", both orientations" if flipped is not None else ""
+    )
+
+
+def _space_report(
+    samples: np.ndarray, train: np.ndarray, mirrored: np.ndarray | None = None
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """Nearest-neighbour figures of ``samples`` against ``train`` (rows are vectors of one space).
+
+    With ``mirrored`` (the same images flipped left-right, row for row) the references are both orientations:
+    a sample's nearest image may be a mirrored one, and the closest pair of distinct training images is taken
+    over both orientations too (an image and its own mirror are not distinct). Indices past ``len(train)``
+    name mirrored images.
+    """
     train_nn, _ = nearest(train, train, self_match=True)
+    reference = train
+    if mirrored is not None:
+        train_nn = np.minimum(train_nn, nearest(train, mirrored, self_match=True)[0])
+        reference = np.concatenate([train, mirrored])
     finite = train_nn[np.isfinite(train_nn)]
     closest_pair = float(finite.min()) if len(finite) else float("inf")
-    sample_nn, sample_idx = nearest(samples, train)
+    sample_nn, sample_idx = nearest(samples, reference)
     report = {
         "sample_nn_median": float(np.median(sample_nn)),
         "sample_nn_min": float(sample_nn.min()),
@@ -128,6 +160,8 @@ def audit_samples(
     pairs: int = 16,
     zoom: int = 4,
     feature_steps: int = 600,
+    mirror: bool = False,
+    encoder: Any = None,
 ) -> dict[str, Any]:
     """Audit ``samples`` (uint8 N x H x W x C) against the ``train`` images of the same shape.
 
@@ -138,13 +172,21 @@ def audit_samples(
         pairs: how many of the closest samples the PNG shows.
         zoom: nearest-neighbour enlargement of the PNG.
         feature_steps: training steps of the feature network.
+        mirror: also compare with the left-right mirrored training images (for a model trained with random
+            flips, which may reproduce a training image mirrored); the closest pair then spans both orientations
+            and the feature network trains on both.
+        encoder: a feature function (images -> N x d) to use instead of training one (e.g. the same
+            :func:`train_autoencoder` reused over many checkpoints of one run).
 
     Returns:
-        ``{"samples", "train_images", "pixels": {...}, "features": {...} | None, "flagged", "copies"}``.
+        ``{"samples", "train_images", "mirror", "pixels": {...}, "features": {...} | None, "flagged", "copies"}``.
     """
     if samples.shape[1:] != train.shape[1:]:
         raise ImgganError(f"samples {samples.shape[1:]} and training images {train.shape[1:]} differ in shape")
-    pixel, pixel_nn, pixel_idx = _space_report(_flat(samples), _flat(train))
+    flipped = np.ascontiguousarray(train[:, :, ::-1]) if mirror else None
+    pixel, pixel_nn, pixel_idx = _space_report(
+        _flat(samples), _flat(train), None if flipped is None else _flat(flipped)
+    )
     pixel["scale"] = "RMS distance of [0, 1] pixels"
     pixel = {
         k: v / np.sqrt(samples[0].size)
@@ -154,28 +196,27 @@ def audit_samples(
     }
     feature_report = None
     if features:
-        if labels is not None:
-            from imggan.metrics.generation import train_classifier
-
-            clf = train_classifier(train, labels, steps=feature_steps, size=max(8, train.shape[1] // 4 * 4))
-            encode = clf.features
-            name = "label classifier, penultimate layer (128)"
+        if encoder is not None:
+            encode, name = encoder, "given encoder"
         else:
-            encode = train_autoencoder(train, steps=feature_steps)
-            name = "autoencoder code (64)"
-        feature_report, _, _ = _space_report(encode(samples), encode(train))
+            encode, name = _feature_network(train, labels, feature_steps, flipped)
+        feature_report, _, _ = _space_report(
+            encode(samples), encode(train), None if flipped is None else encode(flipped)
+        )
         feature_report["network"] = name
     copies = int(round(pixel["fraction_closer_than_closest_pair"] * len(samples)))
     report = {
         "samples": int(len(samples)),
         "train_images": int(len(train)),
+        "mirror": bool(mirror),
         "pixels": pixel,
         "features": feature_report,
         "copies": copies,
         "flagged": copies > 0,
     }
     if out is not None:
-        _write(Path(out), report, samples, train, pixel_nn, pixel_idx, pairs, zoom)
+        reference = train if flipped is None else np.concatenate([train, flipped])
+        _write(Path(out), report, samples, reference, pixel_nn, pixel_idx, pairs, zoom)
     return report
 
 
@@ -202,10 +243,14 @@ def audit(
     zoom: int = 4,
     features: bool = True,
     feature_steps: int = 600,
+    mirror: bool | None = None,
+    encoder: Any = None,
 ) -> dict[str, Any]:
     """Audit a loaded generator (:class:`imggan_generate.api.LoadedGenerator`) against its training ``data``.
 
     Samples are drawn from seeds ``seed .. seed + count - 1``, classes in turn for a conditional model.
+    ``mirror`` (see :func:`audit_samples`) defaults to the model's training config: on when it trained with
+    random flips.
     """
     from imggan_generate.api import draw_samples, resolve_labels, to_uint8
     from imggan_generate.data import load_image_set
@@ -213,7 +258,11 @@ def audit(
     channels = int(model.card["arch"]["channels"])
     found = load_image_set(data, model.resolution, channels)
     samples = to_uint8(draw_samples(model.net, count, seed, resolve_labels(model, count, None, seed)))
-    report = audit_samples(samples, found.images, found.labels, features, out, pairs, zoom, feature_steps)
+    if mirror is None:
+        mirror = bool((model.card.get("config") or {}).get("flip"))
+    report = audit_samples(
+        samples, found.images, found.labels, features, out, pairs, zoom, feature_steps, mirror, encoder
+    )
     report["model"] = model.name
     report["data"] = str(data)
     return report
@@ -223,7 +272,8 @@ def format_report(report: dict[str, Any]) -> str:
     """A few lines for the terminal."""
     px = report["pixels"]
     lines = [
-        f"{report['samples']} samples vs {report['train_images']} training images",
+        f"{report['samples']} samples vs {report['train_images']} training images"
+        + (" and their mirror images" if report.get("mirror") else ""),
         f"pixels (RMS): sample->nearest train median {px['sample_nn_median']:.4f}, min {px['sample_nn_min']:.4f}; "
         f"train->nearest other train median {px['train_nn_median']:.4f}, closest pair {px['train_closest_pair']:.4f}",
         f"  samples closer than the closest training pair: {px['fraction_closer_than_closest_pair']:.2%}",

@@ -45,11 +45,13 @@ autoencoder). The reference is the distance between distinct training images: th
 median nearest-neighbour distance. A sample closer to a training image than the closest training pair is
 counted as a likely copy; any such sample flags the model. Writes OUT/audit.json and OUT/closest-pairs.png
 (the closest samples, each above its nearest training image). --strict exits 1 when the model is flagged.
+--mirror adds the left-right mirrored training images as references (a model trained with random flips may
+copy one mirrored; on by default for such a model, read from its card's config).
 
 \b
 Examples:
   imggan audit --model digits --data sklearn:digits -o audit-digits/
-  imggan audit --model faces --data skimage:lfw -n 4000 -o audit-faces/
+  imggan audit --model faces --data skimage:lfw-faces:trainval -n 4000 -o audit-faces/
 """
 
 
@@ -176,7 +178,9 @@ def _generate(kw: dict[str, Any], mode: str) -> list[Path]:
 @click.command("audit", help=AUDIT_HELP, short_help="Memorisation audit: nearest training images of samples.")
 @click.option("--model", metavar="NAME|PATH", help="Registered generator or a .safetensors file.")
 @click.option(
-    "--data", required=True, help="The training images: a folder (or class folders), sklearn:digits, skimage:lfw."
+    "--data",
+    required=True,
+    help="Training images: a folder (or class folders), sklearn:digits, skimage:lfw-faces[:split].",
 )
 @click.option("-n", "count", type=click.IntRange(1, 100_000), default=2000, show_default=True, help="Samples.")
 @click.option("--seed", type=int, default=0, show_default=True, help="First sample seed.")
@@ -185,6 +189,11 @@ def _generate(kw: dict[str, Any], mode: str) -> list[Path]:
 @click.option("--zoom", type=click.IntRange(1, 32), default=4, show_default=True, help="Enlarge the PNG by Z.")
 @click.option("--features/--no-features", default=True, show_default=True, help="Also audit in trained features.")
 @click.option("--feature-steps", type=click.IntRange(1), default=600, show_default=True, help="Their training steps.")
+@click.option(
+    "--mirror/--no-mirror",
+    default=None,
+    help="Also compare with the mirrored training images [default: on when the model trained with flips].",
+)
 @click.option("--device", default="auto", show_default=True)
 @click.option("--strict", is_flag=True, help="Exit 1 when the model is flagged.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -206,6 +215,7 @@ def audit_command(**kw: Any) -> None:
             zoom=kw["zoom"],
             features=kw["features"],
             feature_steps=kw["feature_steps"],
+            mirror=kw["mirror"],
         )
     except ImgganError as exc:
         _fail(str(exc))

@@ -5,13 +5,15 @@
 - ``sklearn:digits``: scikit-learn's ``load_digits`` (1,797 8x8 digits, 10 classes, 0..16 grey levels);
 - ``skimage:lfw``: scikit-image's ``lfw_subset()``: 200 grey 25x25 images, unlabelled; note that only the first
   100 are faces, the other 100 are non-face patches (the set is made for a face detector);
-- ``skimage:lfw-faces``: the 100 faces of ``lfw_subset()`` only (the source to train a face generator on).
+- ``skimage:lfw-faces``: the 100 faces of ``lfw_subset()`` only (the source to train a face generator on);
+- ``skimage:lfw-nonfaces``: its 100 non-face patches only (the negatives of the face-rate detector,
+  :mod:`imggan.metrics.faces`).
 
 A source name may end in a split, ``:train`` (the default), ``:val``, ``:test``, ``:trainval`` (train and val
-together: everything but test) or ``:all``. The splits are
-fixed (seeded, stratified by class for digits): digits 70 / 10 / 20 % (1,259 / 179 / 359), lfw 160 / 0 / 40,
-lfw-faces 70 / 10 / 20 (its val split is 10 faces carved out of the 80 non-test faces, so the 20 test faces are
-the same as with the earlier 80 / 0 / 20 split).
+together: everything but test) or ``:all``. The splits are fixed (seeded, stratified by class for digits):
+digits 70 / 10 / 20 % (1,259 / 179 / 359), lfw 160 / 0 / 40, lfw-faces 70 / 10 / 20, lfw-nonfaces 80 / 0 / 20
+(the faces' val split is 10 faces carved out of the 80 non-test faces, so the 20 test faces are the same as with
+the earlier 80 / 0 / 20 split).
 Models are trained on ``train``, checkpoints chosen on ``val`` and the benchmark reports on ``test``.
 
 Everything comes back as a :class:`ImageSet`: uint8 ``N x R x R x C`` images resized to the resolution
@@ -37,7 +39,7 @@ from imggan.errors import ImgganError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 SPLITS = ("train", "val", "test", "trainval", "all")
-PACKAGED = ("sklearn:digits", "skimage:lfw", "skimage:lfw-faces")
+PACKAGED = ("sklearn:digits", "skimage:lfw", "skimage:lfw-faces", "skimage:lfw-nonfaces")
 
 
 @dataclass
@@ -128,7 +130,7 @@ def _packaged(name: str, split: str, resolution: int) -> ImageSet:
         index = _split_index(len(images), split, (0.1, 0.2), labels)
         picked = np.stack([resize(images[i], resolution) for i in index])
         return ImageSet(picked, labels[index], [str(d) for d in range(10)], f"{name}:{split}")
-    faces = _faces()[:100] if name == "skimage:lfw-faces" else _faces()
+    faces = {"skimage:lfw-faces": _faces()[:100], "skimage:lfw-nonfaces": _faces()[100:]}.get(name, _faces())
     index = _split_index(len(faces), split, (0.0, 0.2), None)
     if name == "skimage:lfw-faces" and split in ("train", "val"):
         index = _faces_val_split(_split_index(len(faces), "train", (0.0, 0.2), None), split)

@@ -45,3 +45,19 @@ def test_audit_passes_new_images_and_flags_a_few_copies():
     assert report["pixels"]["sample_nn_median"] > report["pixels"]["train_closest_pair"]
     mixed = np.concatenate([fresh, train[:3]])
     assert audit_samples(mixed, train, features=False)["copies"] == 3
+
+
+def test_mirror_flags_mirrored_copies_that_the_plain_audit_misses():
+    train = _blobs(200, 0)
+    mirrored = np.ascontiguousarray(train[:5, :, ::-1])
+    plain = audit_samples(mirrored, train, features=False)
+    both = audit_samples(mirrored, train, features=True, feature_steps=30, mirror=True)
+    assert not plain["flagged"]  # a random blob's mirror image is far from every training blob
+    assert both["mirror"] and both["copies"] == 5
+    assert both["features"]["fraction_closer_than_closest_pair"] == 1.0
+    # an image and its own mirror are not two distinct training images: a nearly symmetric one keeps the scale
+    train[0] = (train[0].astype(np.int32) + train[0, :, ::-1]) // 2
+    train[0, 0, 0, 0] = min(255, int(train[0, 0, 0, 0]) + 1)
+    fresh = audit_samples(_blobs(300, 2), train, features=False, mirror=True)
+    plain = audit_samples(_blobs(300, 2), train, features=False)
+    assert fresh["pixels"]["train_closest_pair"] > 0.5 * plain["pixels"]["train_closest_pair"]

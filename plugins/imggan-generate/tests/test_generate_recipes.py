@@ -123,6 +123,9 @@ def test_lfw_faces_leaves_out_the_non_face_patches():
     assert np.array_equal(faces, everything[:100])
     with pytest.raises(ImgganError, match="unknown split"):
         load_image_set("skimage:lfw-faces:dev", 8)
+    non_faces = {s: load_image_set(f"skimage:lfw-nonfaces:{s}", 8).images for s in ("train", "test", "all")}
+    assert (len(non_faces["train"]), len(non_faces["test"])) == (80, 20)
+    assert np.array_equal(non_faces["all"], everything[100:])
 
 
 def test_lfw_faces_val_split_is_carved_out_of_train_and_keeps_the_test_faces():
