@@ -91,6 +91,8 @@ def inpaint_by_windows(
     fill_window: Callable[[np.ndarray, np.ndarray], np.ndarray],
     max_side: int = 1024,
     margin: int = 64,
+    context: float = 0.5,
+    whole_fraction: float = 0.5,
 ) -> np.ndarray:
     """Inpaint ``image`` window by window with ``fill_window(crop, crop_hole) -> filled crop``.
 
@@ -102,12 +104,14 @@ def inpaint_by_windows(
         max_side: largest side handed to ``fill_window``; bigger windows are shrunk first (INTER_AREA) and
             the result enlarged back (bicubic) before pasting.
         margin: least context around each hole region (see :func:`plan_windows`).
+        context: context around each hole region as a fraction of its longer side (see :func:`plan_windows`).
+        whole_fraction: windows covering more of the image than this: the image is inpainted whole.
 
     Returns:
         A copy of ``image`` in which only the hole pixels differ.
     """
     out = image.copy()
-    for window in plan_windows(hole, max_side, margin):
+    for window in plan_windows(hole, max_side, margin, whole_fraction, context):
         y0, x0, y1, x1 = window.box
         crop, crop_hole = image[y0:y1, x0:x1], hole[y0:y1, x0:x1]
         side = max(window.height, window.width)
