@@ -99,20 +99,23 @@ def _laplace_sweeps(x: torch.Tensor, hole: torch.Tensor, iterations: int) -> tor
     known = x * (1 - hole)
     step = hole * 0.25
     total = torch.empty_like(x)
-    touches = [bool(hole[..., 0, :].any()), bool(hole[..., -1, :].any())]
-    touches += [bool(hole[..., :, 0].any()), bool(hole[..., :, -1].any())]
+    # (padding, the border pixels it replicates) on each side whose border pixels the sweeps change
+    sides = [
+        (buf[..., pad, 1:-1], buf[..., edge, 1:-1])
+        for pad, edge, ring in ((0, 1, 0), (-1, -2, -1))
+        if hole[..., ring, :].any()
+    ]
+    sides += [
+        (buf[..., 1:-1, pad], buf[..., 1:-1, edge])
+        for pad, edge, ring in ((0, 1, 0), (-1, -2, -1))
+        if hole[..., :, ring].any()
+    ]
     for _ in range(iterations):
         torch.add(up, down, out=total)
         total.add_(left).add_(right)
         torch.addcmul(known, step, total, out=centre)
-        if touches[0]:
-            buf[..., 0, 1:-1].copy_(buf[..., 1, 1:-1])
-        if touches[1]:
-            buf[..., -1, 1:-1].copy_(buf[..., -2, 1:-1])
-        if touches[2]:
-            buf[..., 1:-1, 0].copy_(buf[..., 1:-1, 1])
-        if touches[3]:
-            buf[..., 1:-1, -1].copy_(buf[..., 1:-1, -2])
+        for padding, border in sides:
+            padding.copy_(border)
     return centre.contiguous()
 
 
