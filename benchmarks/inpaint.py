@@ -5,6 +5,8 @@ strongly periodic candidates skipped (:func:`imggan.data.splits.textured_crops`)
 
 - ``--split test`` (the benchmark): ``ROOT/test``, whole packages and sequences never trained on or tuned on
   (Debian ``nexuiz-textures``, ViSP's ``castel`` sequence and ``faces``), object holes from held-out stamps;
+  images that repeat a training picture give no crop (``imggan.data.splits.TRAIN_DUPLICATES``: the second
+  Solvay photograph, Nexuiz textures that OpenArena ships too);
 - ``--split val`` (choosing checkpoints and weights only): ``ROOT/heldout``, the four wallpaper photos.
 
 Three mask kinds per crop, from fixed seeds: free-form strokes covering 10-30 % (brushes 6-22 px), one

@@ -25,13 +25,29 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 SPLIT_FOLDERS = {"val": ("heldout", "val"), "test": ("test", "test")}  # images folder, masks folder
+
+# Evaluation images that show a picture also among the training images (found by
+# :func:`imggan.data.duplicates.near_duplicates`; ``tests/test_data_duplicates.py`` rescans the data on disk):
+# the split builder gives them no crop. Stem -> the training image it repeats.
+TRAIN_DUPLICATES: dict[str, dict[str, str]] = {
+    "test": {
+        "visp-faces-1280px-Solvay_conference_1927": "visp-Solvay-Solvay_conference_1927_Version2_1024x705",
+        "nexuiz-e7_e7walldesign01": "openarena-e7_e7walldesign01",
+        "nexuiz-e7_e7panelwood": "openarena-e7_e7panelwood",
+        "nexuiz-evil2_misc_crate_drtyow": "openarena-evil2_misc_crate_drtyow",
+        "nexuiz-evil2_misc_ecrate_drty": "openarena-evil2_misc_crate_drtyow",  # the same crate, other dirt
+        "nexuiz-evil8_wall_e8crete03c": "openarena-evil8_wall_e8crete03c",
+        "nexuiz-evil8_base_e8crete03_blue": "openarena-cmp1-dm8_e8crete03",  # the same concrete, tinted blue
+    },
+    "val": {},
+}
 
 
 def gradient_energy(image: np.ndarray) -> float:
@@ -58,12 +74,16 @@ def textured_crops(
     scales: Sequence[float] = (1.0, 0.5),
     max_pattern: float = 0.1,
     min_energy: float = 12.0,
+    exclude: Collection[str] = (),
 ) -> list[tuple[str, np.ndarray]]:
     """``count`` BGR crops, each the most textured of ``candidates`` random crops of one image of ``folder``.
 
     Images are visited in a seeded shuffled order (one crop per image while images last, then again); each
     candidate is cut at one of ``scales`` (INTER_AREA). An image whose best candidate has less gradient
     energy than ``min_energy`` (flat panels, sky) gives no crop. Deterministic for a given folder and ``seed``.
+    Images whose stem is in ``exclude`` give no crop either, but keep their place in the visiting order and
+    their draws of the seeded generator: every other image gets the crop it gets without the exclusion, and
+    the next image in the order takes the excluded one's place.
     """
     files = sorted(p for p in Path(folder).glob("*.png"))
     if not files:
@@ -78,6 +98,7 @@ def textured_crops(
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
             continue
+        excluded = path.stem in exclude
         best, best_energy = None, -1.0
         for _ in range(candidates):
             scale = float(scales[int(rng.integers(len(scales)))])
@@ -88,6 +109,8 @@ def textured_crops(
             if h < size or w < size:
                 continue
             y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+            if excluded:
+                continue
             crop = scaled[y : y + size, x : x + size]
             energy = gradient_energy(crop)
             if energy > best_energy and _periodicity(crop) <= max_pattern:
@@ -100,11 +123,14 @@ def textured_crops(
 def split_crops(
     split: str, root: Path | None = None, count: int = 36, size: int = 256, seed: int = 0
 ) -> list[tuple[str, np.ndarray]]:
-    """The textured crops of a named split (``val`` or ``test``) under ``root`` (default data cache)."""
+    """The textured crops of a named split (``val`` or ``test``) under ``root`` (default data cache).
+
+    Images that repeat a training picture (:data:`TRAIN_DUPLICATES`) give no crop.
+    """
     from imggan.data.sources import DEFAULT_ROOT
 
     images, _ = SPLIT_FOLDERS[split]
-    return textured_crops(Path(root or DEFAULT_ROOT) / images, count, size, seed)
+    return textured_crops(Path(root or DEFAULT_ROOT) / images, count, size, seed, exclude=TRAIN_DUPLICATES[split])
 
 
 def load_silhouettes(split: str, root: Path | None = None) -> list[np.ndarray]:

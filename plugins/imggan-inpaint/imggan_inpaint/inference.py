@@ -103,10 +103,31 @@ def fill_window(generator: InpaintGenerator, image: np.ndarray, hole: np.ndarray
     return out
 
 
+# The windows the network sees (:func:`imggan_inpaint.regions.plan_windows`), chosen on the validation split:
+# each hole region's box grown by 0.35 of its longer side (at least 24 px), the whole image when the windows
+# would cover more than 0.4 of it. Against 0.5 / 32 px / 0.5, a rectangle's window has about 0.7 of the
+# area (the network's cost) at the same or better PSNR, SSIM and texture on val; objects stay whole.
+WINDOW_MARGIN = 24
+WINDOW_CONTEXT = 0.35
+WINDOW_WHOLE_FRACTION = 0.4
+
+
 def inpaint_bgr(
-    generator: InpaintGenerator, image: np.ndarray, hole: np.ndarray, max_side: int = 1024, margin: int = 32
+    generator: InpaintGenerator,
+    image: np.ndarray,
+    hole: np.ndarray,
+    max_side: int = 1024,
+    margin: int = WINDOW_MARGIN,
+    context: float = WINDOW_CONTEXT,
+    whole_fraction: float = WINDOW_WHOLE_FRACTION,
 ) -> np.ndarray:
     """Inpaint an HxWx3 BGR image of any size through the crop strategy; only hole pixels change."""
     return inpaint_by_windows(
-        image, hole, lambda crop, crop_hole: fill_window(generator, crop, crop_hole), max_side, margin
+        image,
+        hole,
+        lambda crop, crop_hole: fill_window(generator, crop, crop_hole),
+        max_side,
+        margin,
+        context,
+        whole_fraction,
     )

@@ -46,10 +46,12 @@ def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
-def plan_windows(hole: np.ndarray, max_side: int = 1024, margin: int = 64, whole_fraction: float = 0.5) -> list[Window]:
+def plan_windows(
+    hole: np.ndarray, max_side: int = 1024, margin: int = 64, whole_fraction: float = 0.5, context: float = 0.5
+) -> list[Window]:
     """Windows covering every hole pixel with context around each hole region.
 
-    Each connected region's box is grown by half its longer side, at least ``margin`` pixels, so a wide
+    Each connected region's box is grown by ``context`` times its longer side, at least ``margin`` pixels, so a wide
     hole sees enough of its surroundings; overlapping windows are merged until none overlap. An image no
     larger than ``max_side`` is taken whole when its windows would cover more than ``whole_fraction`` of
     it (cropping then saves little); otherwise only the windows are worked on, which is what makes a
@@ -62,7 +64,7 @@ def plan_windows(hole: np.ndarray, max_side: int = 1024, margin: int = 64, whole
     boxes = []
     for i in range(1, count):
         x, y, bw, bh = (int(v) for v in stats[i, :4])
-        m = max(margin, max(bw, bh) // 2)
+        m = max(margin, int(context * max(bw, bh)))
         boxes.append((max(0, y - m), max(0, x - m), min(h, y + bh + m), min(w, x + bw + m)))
     merged = True
     while merged:
@@ -89,6 +91,8 @@ def inpaint_by_windows(
     fill_window: Callable[[np.ndarray, np.ndarray], np.ndarray],
     max_side: int = 1024,
     margin: int = 64,
+    context: float = 0.5,
+    whole_fraction: float = 0.5,
 ) -> np.ndarray:
     """Inpaint ``image`` window by window with ``fill_window(crop, crop_hole) -> filled crop``.
 
@@ -100,12 +104,14 @@ def inpaint_by_windows(
         max_side: largest side handed to ``fill_window``; bigger windows are shrunk first (INTER_AREA) and
             the result enlarged back (bicubic) before pasting.
         margin: least context around each hole region (see :func:`plan_windows`).
+        context: context around each hole region as a fraction of its longer side (see :func:`plan_windows`).
+        whole_fraction: windows covering more of the image than this: the image is inpainted whole.
 
     Returns:
         A copy of ``image`` in which only the hole pixels differ.
     """
     out = image.copy()
-    for window in plan_windows(hole, max_side, margin):
+    for window in plan_windows(hole, max_side, margin, whole_fraction, context):
         y0, x0, y1, x1 = window.box
         crop, crop_hole = image[y0:y1, x0:x1], hole[y0:y1, x0:x1]
         side = max(window.height, window.width)

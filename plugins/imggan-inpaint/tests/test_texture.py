@@ -134,3 +134,30 @@ def test_texture_strength_scales_the_gated_noise() -> None:
     # The untrained texture head is the linear noise filter alone: the texture scales exactly.
     assert torch.allclose(half - none, 0.5 * (full - none), atol=1e-6)
     assert float((full - none).abs().max()) > 0.01
+
+
+def test_the_texture_head_on_the_holes_box_gives_the_whole_images_result_in_the_hole() -> None:
+    g = InpaintGenerator(widths=(8, 16, 24), blocks=1, noise=True, texture_gate=True).eval()
+    torch.manual_seed(3)
+    for p in g.texture.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    filled = torch.rand(1, 3, 80, 96)
+    hole = torch.zeros(1, 1, 80, 96)
+    hole[..., 30:50, 20:44] = 1
+    calls = []
+    original = g._add_texture
+
+    def spy(y, x, features, box):
+        calls.append(box)
+        return original(y, x, features, box)
+
+    g._add_texture = spy
+    with torch.no_grad():
+        cropped = g.residual(filled, hole)
+        g._add_texture = lambda y, x, features, box: original(y, x, features, (0, x.shape[-2], 0, x.shape[-1]))
+        whole = g.residual(filled, hole)
+    assert calls == [(28, 52, 18, 46)]  # the hole's box grown by the head's 2-px reach
+    inside = hole.bool().expand_as(whole)
+    # The same up to float rounding (a convolution's summation order may depend on its input's size).
+    assert torch.allclose(cropped[inside], whole[inside], rtol=1e-5, atol=1e-5)
+    assert not torch.equal(cropped, whole)  # outside the box the texture is not computed (never used)
