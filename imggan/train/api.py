@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -97,17 +97,28 @@ def list_config(recipe: TrainRecipe) -> str:
     return schema_for(recipe).table(finetune)
 
 
-def _resume_config(saved: dict[str, Any], given: dict[str, Any], notes: list[str]) -> dict[str, Any]:
-    config = dict(saved)
-    for key, value in given.items():
+def _resume_config(
+    saved: dict[str, Any], config: dict[str, Any], given: Collection[str], notes: list[str]
+) -> dict[str, Any]:
+    """The checkpoint's config, with the keys of :data:`RESUME_OVERRIDES` that the caller ``given`` set."""
+    resumed = dict(saved)
+    for key in given:
+        if key not in config:
+            continue
         if key in RESUME_OVERRIDES:
-            config[key] = value
-        elif key in saved and saved[key] != value:
-            notes.append(f"--resume keeps the checkpoint's {key}={saved[key]!r} (given {value!r})")
-    return config
+            resumed[key] = config[key]
+        elif key in saved and saved[key] != config[key]:
+            notes.append(f"--resume keeps the checkpoint's {key}={saved[key]!r} (given {config[key]!r})")
+    return resumed
 
 
-def train(recipe: TrainRecipe, config: dict[str, Any], run_dir: Path, resume: bool = False) -> dict[str, Any]:
+def train(
+    recipe: TrainRecipe,
+    config: dict[str, Any],
+    run_dir: Path,
+    resume: bool = False,
+    given: Collection[str] | None = None,
+) -> dict[str, Any]:
     """Train ``recipe`` for ``config["steps"]`` steps, writing into ``run_dir``; return the final stats.
 
     Args:
@@ -116,7 +127,11 @@ def train(recipe: TrainRecipe, config: dict[str, Any], run_dir: Path, resume: bo
             :func:`configure`).
         run_dir: the run folder (``checkpoints/``, ``samples/``, ``log.jsonl``, ``tb/``, exported model).
         resume: continue from the newest checkpoint in ``run_dir`` that reads back whole (its config is kept,
-            except the keys in :data:`RESUME_OVERRIDES`); starts fresh when there is none.
+            except the keys of :data:`RESUME_OVERRIDES` that were given); starts fresh when there is none.
+        given: the keys the caller set on purpose (the command line's options, ``--config`` and ``--set``);
+            default: the keys of ``config`` as passed. A resumed run takes only these from ``config``, so an
+            option left out (``ckpt_every``, ``sample_every``, ...) keeps the checkpoint's value instead of
+            the default's.
 
     Returns:
         ``{"step", "losses" (last logged means), "interrupted", "rollbacks", "checkpoint", "export",
@@ -127,6 +142,7 @@ def train(recipe: TrainRecipe, config: dict[str, Any], run_dir: Path, resume: bo
         ImgganError: a bad config (unknown key, loss term or augmentation, missing discriminator, bad data).
     """
     run_dir = Path(run_dir)
+    given = set(config) if given is None else set(given)
     config = configure(recipe, config)
     notes: list[str] = []
     info = dist_utils.from_env()
@@ -144,7 +160,7 @@ def train(recipe: TrainRecipe, config: dict[str, Any], run_dir: Path, resume: bo
         if skipped and latest is None:
             raise ImgganError(f"{run_dir}: no checkpoint reads back whole ({skipped[0][1]}); cannot --resume")
     if loaded is not None:
-        config = _resume_config(loaded[1]["config"], config, notes)
+        config = _resume_config(loaded[1]["config"], config, given, notes)
     started = time.perf_counter()
     from imggan.train.loop import run_loop
     from imggan.train.trainer import Trainer

@@ -83,7 +83,7 @@ def make_recipe_command(recipe: Any) -> click.Command:
 
     def callback(**kwargs: Any) -> None:
         from imggan.train.api import configure, list_config
-        from imggan.train.config import load_toml, parse_loss_spec
+        from imggan.train.config import load_toml, parse_loss_spec, parse_set
 
         if kwargs["list_config"]:
             click.echo(list_config(recipe), nl=False)
@@ -105,9 +105,11 @@ def make_recipe_command(recipe: Any) -> click.Command:
             if kwargs["loss"]:
                 cli_values["losses"] = parse_loss_spec(kwargs["loss"])
             config = configure(recipe, cli_values, toml, kwargs["sets"], require=not kwargs["export_only"])
+            given = {k for k, v in cli_values.items() if v is not None} | set(toml or {})
+            given |= {parse_set(item)[0] for item in kwargs["sets"]}
         except (ValueError, ImgganError) as exc:
             raise click.UsageError(str(exc)) from exc
-        _run(recipe, config, kwargs)
+        _run(recipe, config, kwargs, given)
 
     return click.Command(
         recipe.name,
@@ -118,7 +120,7 @@ def make_recipe_command(recipe: Any) -> click.Command:
     )
 
 
-def _run(recipe: Any, config: dict[str, Any], kwargs: dict[str, Any]) -> None:
+def _run(recipe: Any, config: dict[str, Any], kwargs: dict[str, Any], given: set[str]) -> None:
     from imggan.train.guard import TrainingDiverged
 
     out = kwargs["out"]
@@ -141,7 +143,7 @@ def _run(recipe: Any, config: dict[str, Any], kwargs: dict[str, Any]) -> None:
             return
         from imggan.train.api import train
 
-        stats = train(recipe, config, out, resume=kwargs["resume"])
+        stats = train(recipe, config, out, resume=kwargs["resume"], given=given)
     except TrainingDiverged as exc:
         click.echo(f"imggan train: {exc}", err=True)
         sys.exit(1)

@@ -92,3 +92,16 @@ def test_usage_errors(invoke) -> None:
     bad = invoke("train", "toy2d", "--dry-run", "--loss", "nope=1", "--device", "cpu")
     assert bad.exit_code == 2 and "unknown loss term" in bad.output
     assert invoke("train", "toy2d", "--dry-run", "--loss", "adv=x").exit_code == 2
+
+
+def test_resume_keeps_the_runs_own_intervals_unless_given(invoke, tmp_path: Path) -> None:
+    """``--resume`` without ``--set ckpt_every=...`` keeps the checkpoint's interval, not the default's."""
+    run = tmp_path / "run"
+    common = ("--out", run, "--quiet", "--device", "cpu", "--set", "width=8", "--set", "batch_size=8")
+    first = invoke("train", "toy2d", "--steps", "4", *common, "--set", "ckpt_every=2", "--set", "keep_last=10")
+    assert first.exit_code == 0, first.output
+    assert invoke("train", "toy2d", "--steps", "8", "--resume", *common).exit_code == 0
+    steps = [int(p.stem.split("-")[1]) for p in ckpt.list_checkpoints(run)]
+    assert steps == [2, 4, 6, 8]
+    assert invoke("train", "toy2d", "--steps", "12", "--resume", *common, "--set", "ckpt_every=4").exit_code == 0
+    assert [int(p.stem.split("-")[1]) for p in ckpt.list_checkpoints(run)] == [2, 4, 6, 8, 12]
