@@ -1,24 +1,18 @@
 """The default path (reference-image optimiser): it moves towards the style, keeps size, colour and seed."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from imggan.metrics import multiscale_swd
 from imggan_style.color import chroma_difference
-from imggan_style.optimize import Preset, final_statistics, level_shapes, stylize_array
+from imggan_style.optimize import PRESETS, Preset, final_statistics, level_shapes, stylize_array
 
 TINY = Preset(steps=(25, 15), patches=512, projections=32, scales=1, lr=0.02)
 # the default preset's stages (band term, decay, band and colour matching at the end) at the tiny size
-STAGED = Preset(
-    steps=(25, 15),
-    patches=512,
-    projections=32,
-    scales=1,
-    lr=0.02,
-    band_weight=1.0,
-    final_bands=1,
-    final_color=1.0,
-    decay=True,
+STAGED = replace(
+    PRESETS["fast"], steps=(25, 15), patches=512, projections=32, scales=1, lr=0.02, final_bands=1, final_iterations=1
 )
 
 
