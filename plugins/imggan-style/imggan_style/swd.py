@@ -117,6 +117,16 @@ def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, directions: torch.Tenso
     return (pa - pb).square().mean()
 
 
+def sorted_distance(projected: torch.Tensor, reference_sorted: torch.Tensor) -> torch.Tensor:
+    """Sliced Wasserstein distance of points projected on K directions (N x K) to a reference whose
+    projections are already sorted per direction (K x M, :func:`sorted_rows`), M may differ from N: each of
+    the N sorted values is compared with the reference's value at the same quantile (bin centres)."""
+    ordered = torch.sort(projected.T.contiguous(), dim=1).values  # rows sort fastest on the CPU
+    m = reference_sorted.shape[1]
+    at = ((torch.arange(ordered.shape[1], device=ordered.device) + 0.5) * (m / ordered.shape[1])).long()
+    return (ordered - reference_sorted[:, at.clamp_max(m - 1)]).square().mean()
+
+
 def patch_swd(
     x: torch.Tensor,
     style: torch.Tensor,
@@ -232,11 +242,7 @@ class StyleQuantiles:
         a = x[0].flatten(1).T  # every pixel, N x C
         if a.shape[0] > count:
             a = a[torch.randint(0, a.shape[0], (count,), generator=self.generator).to(a.device)]
-        projected = torch.sort((a @ self.color_directions).T.contiguous(), dim=1).values
-        reference = self.color_sorted
-        m = reference.shape[1]
-        at = ((torch.arange(projected.shape[1], device=x.device) + 0.5) * (m / projected.shape[1])).long()
-        return (projected - reference[:, at.clamp_max(m - 1)]).square().mean()
+        return sorted_distance(a @ self.color_directions, self.color_sorted)
 
     def band_loss(self, x: torch.Tensor, count: int) -> torch.Tensor:
         """Sliced Wasserstein distance between the fine-detail patches of ``x`` and of the reference.
@@ -250,11 +256,7 @@ class StyleQuantiles:
         """
         band = detail_band(x) / self.band_scale
         patches = grid_patches(band, count, self.size, self.generator)
-        projected = torch.sort((patches @ self.band_directions).T.contiguous(), dim=1).values
-        reference = self.band_sorted
-        m = reference.shape[1]
-        at = ((torch.arange(projected.shape[1], device=x.device) + 0.5) * (m / projected.shape[1])).long()
-        return (projected - reference[:, at.clamp_max(m - 1)]).square().mean()
+        return sorted_distance(patches @ self.band_directions, self.band_sorted)
 
     def loss(self, x: torch.Tensor, count: int) -> torch.Tensor:
         """Sum over octaves of the sliced Wasserstein distance between ``x``'s patches and the reference's."""
@@ -265,10 +267,7 @@ class StyleQuantiles:
                     break
                 x = F.avg_pool2d(x, 2)
             patches = grid_patches(x, count, self.size, self.generator)
-            projected = torch.sort((patches @ directions).T.contiguous(), dim=1).values
-            m = reference.shape[1]
-            at = ((torch.arange(projected.shape[1], device=x.device) + 0.5) * (m / projected.shape[1])).long()
-            total = total + (projected - reference[:, at.clamp_max(m - 1)]).square().mean()
+            total = total + sorted_distance(patches @ directions, reference)
         return total
 
 
