@@ -39,7 +39,8 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import cv2
@@ -242,7 +243,8 @@ def stylize_array(
         strength: 0 keeps the content, 1 follows only the style statistics; 0.5 is the default balance.
         size: working resolution (long side) of the optimisation.
         quality: ``"fast"``, ``"best"`` or a :class:`Preset`.
-        seed: fixes every random draw (patch positions, projections).
+        seed: fixes every random draw (patch positions, projections): the same seed, device and number of
+            torch threads give the same result (:func:`reproducible`).
         preserve_colors: keep the content's chroma (Lab a*, b*) and take only lightness from the result.
         style_scale: scale of the reference's textures relative to the picture (1 = same pixel area).
         device: where to optimise.
@@ -255,6 +257,48 @@ def stylize_array(
     if strength <= 0:
         return content.astype(np.float32, copy=True)
     device = torch.device(device)
+    with reproducible(device):
+        return _optimise(content, style, preset, strength, size, seed, preserve_colors, style_scale, device, progress)
+
+
+@contextmanager
+def reproducible(device: torch.device) -> Iterator[None]:
+    """PyTorch's deterministic algorithms while stylising on a CPU, then the caller's setting again.
+
+    The patches are gathered from the image, so their gradient is a scatter-add; on several CPU threads
+    its sums come in a varying order, and Adam amplifies the last-bit differences to visible ones (up to
+    50 levels of 255 at 512x512 between two runs with one seed). The deterministic scatter-add sums in
+    index order: with one thread the result is bit-identical to the default one (the figures in
+    benchmarks/RESULTS.md stand), with more it no longer changes from run to run, at no measurable cost.
+    Other devices keep the caller's setting (CUDA's deterministic mode needs a cuBLAS workspace setting).
+    """
+    if device.type != "cpu":
+        yield
+        return
+    enabled, warn_only = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+    )
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+
+
+def _optimise(
+    content: np.ndarray,
+    style: np.ndarray,
+    preset: Preset,
+    strength: float,
+    size: int,
+    seed: int,
+    preserve_colors: bool,
+    style_scale: float,
+    device: torch.device,
+    progress: Callable[[int, int], None] | None,
+) -> np.ndarray:
+    """:func:`stylize_array`'s work (see there), with the preset resolved and ``strength`` > 0."""
     generator = torch.Generator().manual_seed(int(seed))
     height, width = content.shape[:2]
     shapes = level_shapes(height, width, size, len(preset.steps))
