@@ -34,14 +34,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from imggan.metrics.generation import ImageClassifier, _as_nhwc, train_classifier
+from imggan.metrics.generation import ImageClassifier, as_nhwc, train_classifier
 
 NEGATIVE_KINDS = ("phase", "silhouette", "blocks", "blur")
 
 
 def _grey(images: np.ndarray) -> np.ndarray:
     """N x H x W float32 grey images of uint8 N x H x W x C (C = 1 or 3, RGB)."""
-    images = _as_nhwc(images)
+    images = as_nhwc(images)
     if images.shape[3] == 3:
         images = np.stack([cv2.cvtColor(np.ascontiguousarray(im), cv2.COLOR_RGB2GRAY) for im in images])[..., None]
     return images[..., 0].astype(np.float32)
@@ -165,7 +165,7 @@ def train_face_detector(
     Returns:
         The trained :class:`FaceDetector`.
     """
-    faces = _as_nhwc(np.asarray(faces))
+    faces = as_nhwc(np.asarray(faces))
     side = faces.shape[1]
     rng = np.random.default_rng(seed)
     positives = np.concatenate([_jitter(faces, rng, max(1, side // 16)) for _ in range(variants)])

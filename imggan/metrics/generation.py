@@ -31,7 +31,8 @@ import cv2
 import numpy as np
 
 
-def _as_nhwc(images: np.ndarray) -> np.ndarray:
+def as_nhwc(images: np.ndarray) -> np.ndarray:
+    """N x H x W x C images: a channel axis added to N x H x W gray ones (shared by the metrics that train here)."""
     images = np.asarray(images)
     return images[..., None] if images.ndim == 3 else images
 
@@ -55,7 +56,7 @@ class ImageClassifier:
     def _tensor(self, images: np.ndarray) -> Any:
         import torch
 
-        images = _as_nhwc(images)
+        images = as_nhwc(images)
         out = []
         for image in images:
             if image.shape[2] == 3 and self.channels == 1:
@@ -152,7 +153,7 @@ def train_classifier(
     """
     import torch
 
-    images = _as_nhwc(images)
+    images = as_nhwc(images)
     labels = np.asarray(labels, np.int64)
     num_classes = int(labels.max()) + 1
     channels = int(images.shape[3])
