@@ -8,6 +8,8 @@ works at). Figures:
   normalised by the reference's patch statistics) between an image and the reference, for the content
   itself, ``skimage.exposure.match_histograms(content, style, channel_axis=-1)`` and ``imggan stylize``;
 - content kept: SSIM between the Gaussian-blurred (sigma 2) grayscale output and content;
+- colour blobs: the share of pixels more saturated (Lab chroma) than the reference's most saturated 1% by
+  more than 10 (``oversaturated``);
 - seconds per 512x512 image (``--quality fast``; ``best`` on one pair), and for the trained style.
 
 ``--split val`` runs the same figures on the validation pairs (``VAL_STYLES`` x other photographs), the only
@@ -49,19 +51,26 @@ STYLES = {  # never trained on, never used to tune the optimiser
 # it, disjoint from the test split above in contents and styles. Styles (written into REFS from the same
 # packages by `imggan data fetch --style-refs`): Plasma "Kay" (smooth low-poly, like Shell), "PastelHills" (smooth
 # gradients), "SafeLanding" (painterly, like Autumn), Wesnoth story art "landscape-hills-01" (like
-# mountains-01). Contents: the two held-out photographs the test split leaves out (Path: dense grass,
-# Volna: smooth sky and water) and one training photograph (BytheWater), which the optimiser never learns
-# from; trained styles are validated on the held-out two only (they trained on the third).
+# mountains-01). Contents: the two held-out photographs the test split leaves out (Path: a dark forest path,
+# Volna: smooth sky and water), one training photograph (BytheWater), which the optimiser never learns
+# from, and two pictures from packages nothing trains on, written into REFS by the same command
+# (VAL_CONTENTS): Maldives (a photograph, mostly smooth pale sky and sea) and Maui (a dark, smooth blue
+# gradient, an artwork: a dark content with almost no texture). Trained styles are validated on Path and
+# Volna only (they trained on BytheWater).
 VAL_STYLES = {
     "plasma-kay": "val-kay.jpg",  # Kay/contents/images/5120x2880.png, re-encoded as JPEG (quality 95)
     "plasma-pastelhills": "val-pastelhills.jpg",  # PastelHills/contents/images/3200x2000.jpg
     "plasma-safelanding": "val-safelanding.jpg",  # SafeLanding/contents/images/5120x2880.jpg
     "wesnoth-hills01": "val-hills01.jpg",  # data/core/images/story/landscape-hills-01.jpg
 }
+VAL_CONTENTS = {  # val contents kept in REFS (imggan.data.style_refs: package, licence, SHA-256)
+    "Maldives": "val-content-maldives.jpg",  # sddm-theme-maldives background.jpg (photo, CC-BY-3.0)
+    "Maui": "val-content-maui.png",  # sddm-theme-maui background.png (GPL-2+)
+}
 SPLITS = {
     "test": {"contents": ["ColorfulCups", "Kite"], "trained_contents": ["ColorfulCups", "Kite"], "styles": STYLES},
     "val": {
-        "contents": ["Volna", "Path", "plasma-BytheWater"],
+        "contents": ["Volna", "Path", "plasma-BytheWater", "Maldives", "Maui"],
         "trained_contents": ["Volna", "Path"],
         "styles": VAL_STYLES,
     },
@@ -70,7 +79,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def photo_path(name: str) -> Path:
-    """A content photograph by name: held-out (``DATA/heldout``) or, for the val split, a training one."""
+    """A content picture by name: held-out (``DATA/heldout``) or, for the val split, a training photograph or
+    one of :data:`VAL_CONTENTS` (in ``REFS``, made by ``imggan data fetch --style-refs``)."""
+    if name in VAL_CONTENTS:
+        return REFS / VAL_CONTENTS[name]
     for folder in (HELDOUT, DATA / "train"):
         if (folder / f"{name}.png").is_file():
             return folder / f"{name}.png"
@@ -121,6 +133,17 @@ def blurred_gray_ssim(a: np.ndarray, b: np.ndarray) -> float:
         return cv2.GaussianBlur(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), 2)
 
     return float(structural_similarity(prep(a), prep(b), data_range=255.0))
+
+
+def oversaturated(image: np.ndarray, reference: np.ndarray) -> float:
+    """Share of ``image``'s pixels more saturated than the reference's own most saturated 1% by more than 10
+    (Lab chroma C*): colour blobs invented on smooth regions, which no histogram of the reference asks for."""
+
+    def chroma(x: np.ndarray) -> np.ndarray:
+        lab = cv2.cvtColor(x.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
+        return np.hypot(lab[..., 1], lab[..., 2])
+
+    return float((chroma(image) > np.percentile(chroma(reference), 99) + 10).mean())
 
 
 def style_distance(image: np.ndarray, reference: np.ndarray) -> float:
@@ -240,6 +263,8 @@ def main() -> None:
                 "levels_default": out_levels,
                 "ssim_hist": blurred_gray_ssim(hist, content),
                 "ssim_default": blurred_gray_ssim(out, content),
+                "oversaturated_hist": oversaturated(hist, style),
+                "oversaturated_default": oversaturated(out, style),
                 "seconds_fast": seconds,
                 "cpu_seconds_fast": cpu,
             }

@@ -14,7 +14,7 @@ Example (CLI):
 
 Example:
     >>> sorted({r.package for r in STYLE_REFS})
-    ['plasma-workspace-wallpapers', 'wesnoth-1.16-data']
+    ['plasma-workspace-wallpapers', 'sddm-theme-maldives', 'sddm-theme-maui', 'wesnoth-1.16-data']
 """
 
 from __future__ import annotations
@@ -38,9 +38,13 @@ from imggan.data import debs
 DEFAULT_REFS = Path(os.environ.get("IMGGAN_STYLE_REFS", Path.home() / ".cache" / "imggan" / "runs" / "style" / "refs"))
 PLASMA = "plasma-workspace-wallpapers"
 WESNOTH = "wesnoth-1.16-data"
-VERSIONS = {PLASMA: "4:5.27.5-2", WESNOTH: "1:1.16.9-1"}  # Debian bookworm, what the refs were made from
+MALDIVES = "sddm-theme-maldives"
+MAUI = "sddm-theme-maui"
+# Debian bookworm, what the refs were made from
+VERSIONS = {PLASMA: "4:5.27.5-2", WESNOTH: "1:1.16.9-1", MALDIVES: "0.19.0-5", MAUI: "0.19.0-5"}
 _WALL = "usr/share/wallpapers"
 _STORY = "usr/share/games/wesnoth/1.16/data/core/images/story"
+_SDDM = "usr/share/sddm/themes"
 _WESNOTH_LICENCE = "GPL-2+ (Battle for Wesnoth art; usr/share/doc/wesnoth-1.16-data/copyright)"
 
 
@@ -103,6 +107,13 @@ STYLE_REFS: tuple[StyleRef, ...] = (
     StyleRef("val-safelanding.jpg", PLASMA, f"{_WALL}/SafeLanding/contents/images/5120x2880.jpg",
              _plasma_licence("Louis Durrant", "CC-BY-SA-4.0"), "copy",
              "7341ff2532d1a13a2ba35f2a9219a2c6cb070446f1aae4ce9a3a981c3bedd32f", "benchmarks/style.py val split"),
+    # val contents (photographs to stylise, not references): a smooth sky-and-sea photo and a dark, smooth gradient
+    StyleRef("val-content-maldives.jpg", MALDIVES, f"{_SDDM}/maldives/background.jpg",
+             "CC-BY-3.0 (photo by Nevit Dilmen, 2008; usr/share/doc/sddm-theme-maldives/copyright)", "copy",
+             "032d28ee4f3d885e9340ae430457fd59341e9fbf8ca45502d86ad14362ffb4a0", "benchmarks/style.py val content"),
+    StyleRef("val-content-maui.png", MAUI, f"{_SDDM}/maui/background.png",
+             "GPL-2+ (SDDM, usr/share/doc/sddm-theme-maui/copyright; the theme's metadata says CC-BY-SA)", "copy",
+             "1c08b54505994e942f624176d1e02bff17342d05338f83d95986413abd29d8f1", "benchmarks/style.py val content"),
 )  # fmt: skip
 
 

@@ -22,7 +22,11 @@ GPDM-like multi-scale patch distribution matching, starting from the content ima
    step) and then its colour histogram (the colour stage again), three rounds
    (:func:`final_statistics`), so the statistics the optimiser leaves approximate
    (fine texture, palette) end close to exact.
-6. Images larger than the working resolution get the result upsampled plus the content's detail above the
+6. The content floor (:func:`imggan_style.keep.keep_content`): when the blurred (sigma 2) grayscale of
+   the result has an SSIM to the content's below ``preset.content_floor * (1 - strength)`` (0.45 at the
+   default strength), its low-frequency brightness is moved toward the content's just far enough to
+   reach it (a dark photo under a bright reference keeps some of its dark); otherwise nothing changes.
+7. Images larger than the working resolution get the result upsampled plus the content's detail above the
    working resolution (:func:`imggan_style.upsample.guided_upsample`); the statistics are taken over the
    whole image at the working resolution, so there are no tiles and no seams.
 
@@ -50,6 +54,7 @@ import torch.nn.functional as F
 
 from imggan_style.color import from_lab, preserve_color, to_lab, transfer_color
 from imggan_style.histmatch import laplacian_bands, match_statistics, quantile_map, quantiles_of
+from imggan_style.keep import FLOOR_AT_FULL, floor_for, keep_content
 from imggan_style.swd import StyleQuantiles
 from imggan_style.upsample import guided_upsample
 
@@ -81,6 +86,8 @@ class Preset:
             smooth reference does not have.
         reference_patches: reference patches projected and sorted per draw (sorting them is most of a
             draw's cost).
+        content_floor: the blurred-gray SSIM to the content the result keeps at strength 0; the floor
+            at strength ``s`` is ``content_floor * (1 - s)`` (:mod:`imggan_style.keep`; 0 = none).
     """
 
     steps: tuple[int, ...]
@@ -98,6 +105,7 @@ class Preset:
     final_iterations: int = 1
     decay: bool = False
     reference_patches: int = 8192
+    content_floor: float = 0.0
 
 
 _FAST = Preset(
@@ -111,6 +119,7 @@ _FAST = Preset(
     final_iterations=3,
     final_color=1.0,
     decay=True,
+    content_floor=FLOOR_AT_FULL,
 )
 # best = the fast stages with twice the steps per level and 96 projections
 PRESETS: dict[str, Preset] = {
@@ -362,6 +371,8 @@ def _optimise(
     result = _array(x)
     if preset.final_bands or preset.final_color:
         result = final_statistics(result, style_work, preset, preserve_colors)
+    if preset.content_floor > 0:
+        result = keep_content(result, _resize(content, fh, fw), floor_for(strength, preset.content_floor))
     if result.shape[:2] != (height, width):
         result = guided_upsample(result, content)
     if preserve_colors:
