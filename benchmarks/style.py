@@ -17,7 +17,7 @@ pairs any setting of the optimiser or checkpoint of a trained style is chosen on
 default) is the benchmark, run once with the chosen settings. Outputs are cached in ``--work`` (delete it
 to recompute). Writes ``benchmarks/results/style.json`` and the
 contact sheet ``benchmarks/results/style_grid.png`` (rows: pairs; columns: content, reference, histogram
-matching, imggan default, trained style).
+matching, imggan default, trained style); ``--split val``: ``style_val.json`` and ``style_val_grid.png``.
 
 Usage:
     python benchmarks/style.py --threads 1 [--split val|test] [--contents 2] [--best-pairs 1]
@@ -321,11 +321,9 @@ def main() -> None:
         "trained": trained,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    if args.split == "val":
-        (RESULTS / "style_val.json").write_text(json.dumps(summary, indent=2) + "\n")
-        return
-    (RESULTS / "style.json").write_text(json.dumps(summary, indent=2) + "\n")
-    thumb = 192
+    val = args.split == "val"
+    (RESULTS / ("style_val.json" if val else "style.json")).write_text(json.dumps(summary, indent=2) + "\n")
+    thumb = 160 if val else 192
     blank = np.full((thumb, thumb, 3), 255, np.uint8)
 
     def tile(x: np.ndarray) -> np.ndarray:
@@ -340,7 +338,8 @@ def main() -> None:
     for (content, style, hist, out), row in zip(pairs, rows, strict=True):
         trained_img = trained_outs.get(row["content"], blank)
         grid.append(np.hstack([tile(content), tile(style), tile(hist), tile(out), tile(trained_img)]))
-    cv2.imwrite(str(RESULTS / "style_grid.png"), cv2.cvtColor(np.vstack(grid), cv2.COLOR_RGB2BGR))
+    sheet = RESULTS / ("style_val_grid.png" if val else "style_grid.png")
+    cv2.imwrite(str(sheet), cv2.cvtColor(np.vstack(grid), cv2.COLOR_RGB2BGR))
 
 
 if __name__ == "__main__":

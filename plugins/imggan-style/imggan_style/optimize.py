@@ -18,8 +18,8 @@ GPDM-like multi-scale patch distribution matching, starting from the content ima
    ``h`` the colour stage's image: the content term keeps shapes and their light and dark, in the
    reference's tones. ``strength`` in [0, 1] sets the balance:
    ``content_weight = base * ((1 - strength) / strength)^2``; 0 returns the content, 1 drops the term.
-5. The result's finest three Laplacian bands get the reference's band histograms (Heeger and Bergen's
-   step) and then its colour histogram (the colour stage again), three rounds
+5. The result's finest four Laplacian bands get the reference's band histograms (Heeger and Bergen's
+   step) and then its colour histogram (the colour stage again), four rounds
    (:func:`final_statistics`), so the statistics the optimiser leaves approximate
    (fine texture, palette) end close to exact.
 6. The content floor (:func:`imggan_style.keep.keep_content`): when the blurred (sigma 2) grayscale of
@@ -114,9 +114,10 @@ _FAST = Preset(
     projections=64,
     scales=2,
     lr=0.01,
+    color_weight=3.0,
     band_weight=1.0,
-    final_bands=3,
-    final_iterations=3,
+    final_bands=4,
+    final_iterations=4,
     final_color=1.0,
     decay=True,
     content_floor=FLOOR_AT_FULL,
