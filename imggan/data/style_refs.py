@@ -1,7 +1,8 @@
 """Recreate the style head's reference images from the Debian packages they were taken from.
 
 ``benchmarks/style.py`` (both splits) and the shipped trained styles' cards read their style references
-from ``~/.cache/imggan/runs/style/refs`` (or ``$IMGGAN_STYLE_REFS``). Every one of them is a file of a
+from ``~/.cache/imggan/runs/style/refs`` (or ``$IMGGAN_STYLE_REFS``), and the benchmark's val split two
+of its contents (``val-content-*``) from the same folder. Every one of them is a file of a
 Debian package: :data:`STYLE_REFS` names the package, the version the references were made from, the path
 inside the package, the licence and how the file is written (a byte copy, or a PNG decoded by OpenCV and
 re-encoded as JPEG quality 95). :func:`fetch_style_refs` downloads each package once with

@@ -56,7 +56,8 @@ def stylize(
         image: the photo (OpenCV layout).
         style: the reference, as an array (OpenCV layout) or a file path; needed without ``model``.
         model: a shipped style name, a ``.safetensors`` file or a training run folder.
-        strength: style/content balance in [0, 1] (default 0.5 for the optimiser, 1 for a model).
+        strength: style/content balance in [0, 1] (default 0.5 for the optimiser, 1 for a model); the
+            optimiser's result keeps a blurred-gray SSIM of at least ``0.9 * (1 - strength)`` to the photo.
         preserve_color: keep the photo's chroma.
         size: working resolution (long side) of the optimiser.
         quality: ``fast`` or ``best``.

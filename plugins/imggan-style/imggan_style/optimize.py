@@ -251,6 +251,8 @@ def stylize_array(
         content: the picture to repaint; the result has its size.
         style: the reference (any size).
         strength: 0 keeps the content, 1 follows only the style statistics; 0.5 is the default balance.
+            The result keeps a blurred-gray SSIM of at least ``preset.content_floor * (1 - strength)`` to
+            the content at the working resolution (0.45 at 0.5 with the shipped presets).
         size: working resolution (long side) of the optimisation.
         quality: ``"fast"``, ``"best"`` or a :class:`Preset`.
         seed: fixes every random draw (patch positions, projections): the same seed, device and number of
