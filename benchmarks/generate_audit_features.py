@@ -12,9 +12,9 @@ split:
 * cross-fitted held-out faces: the 70 train faces in ``--folds`` folds; each fold's faces are audited against
   the other folds' faces with a network trained on those only (as the audit trains it on its references), so
   every train face is once a new real face: the count over all folds against the sum of 2 / (n_fold + 1);
-* the 10 val faces against the 70 train faces (network trained on the 70), and the same val faces blurred
-  (Gaussian sigma 1 px, as the generator's samples are blurry): a measure that counts blurry new faces as
-  copies confuses blur with copying.
+* the 10 val faces against the 70 train faces (network trained on the 70), and blurred new faces (Gaussian
+  sigma 1 px, as the generator's samples are blurry; the val faces, and each fold's held-out faces): a measure
+  that counts blurry new faces as copies confuses blur with copying.
 
 All with the mirrored references (the face runs train with flips). Candidates: the audit's autoencoder at 600
 and ``--ae-steps`` steps, and the contrastive embedding of ``imggan_generate.features``.
@@ -84,6 +84,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument("--ae-steps", type=int, default=2000)
     parser.add_argument("--contrastive-steps", type=int, default=800)
+    parser.add_argument("--only", action="append", default=None, help="candidates whose name starts with this")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     import torch
@@ -94,6 +95,8 @@ def main() -> None:
     folds = np.array_split(np.random.default_rng(0).permutation(len(train)), args.folds)
     out: dict = {"train_faces": len(train), "val_faces": len(val), "folds": args.folds, "networks": {}}
     for name, fit in candidates(args.ae_steps, args.contrastive_steps).items():
+        if args.only and not any(name.startswith(prefix) for prefix in args.only):
+            continue
         t0 = time.perf_counter()
         row: dict = {}
         encode = fit(train)
@@ -105,10 +108,13 @@ def main() -> None:
         row["val"] = {"images": len(val), "pixels": px, "features": ft, "expected_rate": expected_rate(len(train))}
         px, ft = counted(blurred(val), train, encode)
         row["val_blurred"] = {"pixels": px, "features": ft}
-        cross = {"images": 0, "pixels": 0, "features": 0, "expected_count": 0.0}
+        cross = {"images": 0, "pixels": 0, "features": 0, "expected_count": 0.0, "blurred": [0, 0]}
         for k, held in enumerate(folds):
             refs = train[np.concatenate([f for j, f in enumerate(folds) if j != k])]
-            px, ft = counted(train[held], refs, fit(refs))
+            encode_fold = fit(refs)
+            px, ft = counted(train[held], refs, encode_fold)
+            bpx, bft = counted(blurred(train[held]), refs, encode_fold)
+            cross["blurred"] = [cross["blurred"][0] + bpx, cross["blurred"][1] + bft]  # pixels, features
             cross["images"] += len(held)
             cross["pixels"] += px
             cross["features"] += ft

@@ -5,14 +5,12 @@ training images. Whether 0 % is a reachable bar depends on where genuinely new f
 the 30 held-out lfw faces (``skimage:lfw-faces:val`` + ``:test``, never trained on) as if they were samples, and
 2,000 draws of the Gaussian in the PCA-20 space of the train faces (``benchmarks/generate.py``'s classical
 baseline), both against the 70 train faces and their mirror images (the face runs train with flips), in pixels
-and in the features of the audit's network (``--feature-network``: the autoencoder trained on both orientations,
-600 steps, or the contrastive embedding, 800 steps; seed 0), as ``generate_select.py --audit`` does; each row
-with the audit's yardstick (the expected rate 2 / 71 of new real faces and the verdict). No model is chosen on
-it.
+and in the features of the autoencoder trained on both orientations (600 steps, seed 0), as
+``generate_select.py --audit`` does; each row with the audit's yardstick (the expected rate 2 / 71 of new real
+faces and the verdict). No model is chosen on it.
 
 Usage:
-    python benchmarks/generate_audit_reference.py [--feature-network autoencoder|contrastive]
-        [--json benchmarks/results/generate_faces_audit_reference.json]
+    python benchmarks/generate_audit_reference.py [--json benchmarks/results/generate_faces_audit_reference.json]
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ from imggan_generate.data import load_image_set
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--feature-network", choices=["autoencoder", "contrastive"], default="autoencoder")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     import torch
@@ -44,7 +41,7 @@ def main() -> None:
     }
     out = {}
     for name, images in named.items():
-        report = audit_samples(images, train, mirror=True, feature_network=args.feature_network)
+        report = audit_samples(images, train, mirror=True)
         keys = ("samples", "train_images", "mirror", "pixels", "features", "copies", "flagged")
         out[name] = {k: report[k] for k in keys}
     text = json.dumps(out, indent=2)

@@ -7,8 +7,8 @@ trained on the train split (1,500 steps, as in the benchmark); for a faces run (
 **face rate** (:mod:`imggan.metrics.faces`: a face / non-face CNN trained here on the 70 train faces against
 ``lfw_subset()``'s train non-faces and textures made from the train faces; :func:`face_detector`).
 ``--audit`` adds the memorisation audit against the train split (2,000 samples): pixels, and for faces the
-features of ``--feature-network`` too (``autoencoder``: 600 steps on both orientations, or ``contrastive``:
-``imggan_generate.features``, 800 steps; one network per data set, reused over the checkpoints), against the
+autoencoder's features too (600 steps on both orientations; one network per data set, reused over the
+checkpoints; the feature network chosen by ``generate_audit_features.py``), against the
 mirrored training images as well when the run trained with flips, with the val faces as the held-out real
 images of the audit's yardstick (``imggan_generate.audit_stats``: the rate new real faces are counted at, and
 the verdict whether a checkpoint's count is improbably high for new real faces, one-sided p < 0.05).
@@ -24,7 +24,7 @@ The rule the cards name:
 
 Usage:
     python benchmarks/generate_select.py RUN [RUN ...] [--audit] [--min-label-acc 0.97] [--min-face-rate 0.9]
-        [--every 1000] [--feature-network contrastive] [--reuse earlier.json] [--json out.json]
+        [--every 1000] [--reuse earlier.json] [--json out.json]
 """
 
 from __future__ import annotations
@@ -96,18 +96,15 @@ def detector_reference(detector, resolution: int, split: str) -> dict:
     return face_rates(detector, named)
 
 
-def _audit_encoder(base: str, res: int, mirror: bool, network: str, cache: dict):
-    """The faces audit's feature network, trained once per data set on the train split (see the docstring)."""
-    key = ("encoder", res, mirror, network)
+def _audit_encoder(base: str, res: int, mirror: bool, cache: dict):
+    """The faces audit's autoencoder, trained once per data set on the train split (see the docstring)."""
+    key = ("encoder", res, mirror)
     if key not in cache:
         from imggan_generate.data import load_image_set
-        from imggan_generate.features import train_autoencoder, train_contrastive
+        from imggan_generate.features import train_autoencoder
 
         train = load_image_set(f"{base}:train", res).images
-        if network == "contrastive":
-            cache[key] = train_contrastive(train)
-        else:
-            cache[key] = train_autoencoder(np.concatenate([train, train[:, :, ::-1]]) if mirror else train)
+        cache[key] = train_autoencoder(np.concatenate([train, train[:, :, ::-1]]) if mirror else train)
     return cache[key]
 
 
@@ -116,7 +113,6 @@ def score_run(
     with_audit: bool,
     classifiers: dict,
     every: int = 1,
-    network: str = "autoencoder",
     reuse: dict | None = None,
 ) -> list[dict]:
     """One row per checkpoint of ``run``: step, val SWD, val label accuracy or face rate, audit fractions."""
@@ -158,7 +154,7 @@ def score_run(
         if with_audit:
             mirror = bool(config.get("flip"))
             faces = base == FACES
-            encoder = _audit_encoder(base, res, mirror, network, classifiers) if faces else None
+            encoder = _audit_encoder(base, res, mirror, classifiers) if faces else None
             report = audit(
                 model,
                 f"{base}:train",
@@ -209,9 +205,6 @@ def main() -> None:
     parser.add_argument("--min-label-acc", type=float, default=0.97)
     parser.add_argument("--min-face-rate", type=float, default=0.9, help="faces: the least face rate of samples")
     parser.add_argument("--every", type=int, default=1, help="score only the checkpoints at multiples of this step")
-    parser.add_argument(
-        "--feature-network", choices=["autoencoder", "contrastive"], default="autoencoder", help="faces audit"
-    )
     parser.add_argument("--reuse", type=Path, default=None, help="earlier output: reuse its val SWD and face rates")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -222,11 +215,7 @@ def main() -> None:
     reuse = None
     if args.reuse:
         reuse = {(r["run"], r["step"]): r for r in json.loads(args.reuse.read_text())["rows"]}
-    rows = [
-        row
-        for run in args.runs
-        for row in score_run(run, args.audit, classifiers, args.every, args.feature_network, reuse)
-    ]
+    rows = [row for run in args.runs for row in score_run(run, args.audit, classifiers, args.every, reuse)]
     chosen = choose(rows, args.min_label_acc, args.min_face_rate)
     per_run = {
         run_name(run): choose([r for r in rows if r["run"] == run_name(run)], args.min_label_acc, args.min_face_rate)

@@ -5,8 +5,7 @@ For every sample the audit finds the nearest training image, in two spaces:
 - pixels: RMS distance of the images on [0, 1] (``||a - b|| / sqrt(dims)``);
 - features of a network trained here on the same images: the label classifier's penultimate layer
   (:func:`imggan.metrics.generation.train_classifier`) for a labelled set, else the code of a small
-  convolutional autoencoder (:func:`~imggan_generate.features.train_autoencoder`), or the contrastive embedding
-  of :mod:`imggan_generate.features` (``feature_network="contrastive"``).
+  convolutional autoencoder (:func:`~imggan_generate.features.train_autoencoder`).
 
 Scale comes from the training set itself: the nearest-neighbour distance of each training image to the *other*
 training images (exact duplicates, distance 0, are not distinct images and are skipped). A sample closer to
@@ -73,30 +72,21 @@ def nearest(queries: np.ndarray, reference: np.ndarray, self_match: bool = False
     return dist, index
 
 
-def _feature_network(
-    train: np.ndarray, labels: np.ndarray | None, steps: int | None, flipped: np.ndarray | None, kind: str = "auto"
-):
-    """(encode, name): the label classifier for a labelled set, else :func:`train_autoencoder` (``kind`` auto or
-    autoencoder) or :func:`imggan_generate.features.train_contrastive` (``kind`` contrastive).
+def _feature_network(train: np.ndarray, labels: np.ndarray | None, steps: int | None, flipped: np.ndarray | None):
+    """(encode, name): the label classifier for a labelled set, else :func:`train_autoencoder`.
 
-    With ``flipped`` (the mirrored training images, also references) the classifier and the autoencoder train
-    on both orientations, so that they encode the mirrored images as well as the others (the contrastive
-    embedding learns mirror invariance from its alterations).
+    With ``flipped`` (the mirrored training images, also references) the network trains on both orientations,
+    so that it encodes the mirrored images as well as the others.
     """
     fit = train if flipped is None else np.concatenate([train, flipped])
     both = ", both orientations" if flipped is not None else ""
-    if labels is not None and kind == "auto":
+    steps = steps or 600
+    if labels is not None:
         from imggan.metrics.generation import train_classifier
 
         fit_labels = labels if flipped is None else np.concatenate([labels, labels])
-        clf = train_classifier(fit, fit_labels, steps=steps or 600, size=max(8, train.shape[1] // 4 * 4))
+        clf = train_classifier(fit, fit_labels, steps=steps, size=max(8, train.shape[1] // 4 * 4))
         return clf.features, "label classifier, penultimate layer (128)" + both
-    if kind == "contrastive":
-        from imggan_generate.features import train_contrastive
-
-        steps = steps or 800
-        return train_contrastive(train, steps=steps), f"contrastive embedding (64), {steps} steps"
-    steps = steps or 600
     return train_autoencoder(fit, steps=steps), f"autoencoder code (64), {steps} steps" + both
 
 
@@ -177,7 +167,6 @@ def audit_samples(
     mirror: bool = False,
     encoder: Any = None,
     held_out: np.ndarray | None = None,
-    feature_network: str = "auto",
     alpha: float = stats.ALPHA,
 ) -> dict[str, Any]:
     """Audit ``samples`` (uint8 N x H x W x C) against the ``train`` images of the same shape.
@@ -188,7 +177,7 @@ def audit_samples(
         out: folder for ``audit.json`` and ``closest-pairs.png`` (nothing is written when ``None``).
         pairs: how many of the closest samples the PNG shows.
         zoom: nearest-neighbour enlargement of the PNG.
-        feature_steps: training steps of the feature network (default 600; 800 for the contrastive one).
+        feature_steps: training steps of the feature network (default 600).
         mirror: also compare with the left-right mirrored training images (for a model trained with random
             flips, which may reproduce a training image mirrored); the closest pair then spans both orientations
             and the feature network trains on both.
@@ -196,8 +185,6 @@ def audit_samples(
             :func:`train_autoencoder` reused over many checkpoints of one run).
         held_out: real images of the same kind that are *not* training images (uint8, same shape), audited like
             samples: the rate new real images are counted at, which the verdict compares the samples with.
-        feature_network: ``auto`` (the label classifier with labels, else the autoencoder), ``autoencoder`` or
-            ``contrastive`` (:mod:`imggan_generate.features`).
         alpha: the verdict's one-sided level.
 
     Returns:
@@ -228,7 +215,7 @@ def audit_samples(
         if encoder is not None:
             encode, name = encoder, "given encoder"
         else:
-            encode, name = _feature_network(train, labels, feature_steps, flipped, feature_network)
+            encode, name = _feature_network(train, labels, feature_steps, flipped)
         feature_report, _, _ = _space_report(
             encode(samples),
             encode(train),
@@ -282,7 +269,6 @@ def audit(
     mirror: bool | None = None,
     encoder: Any = None,
     held_out: str | Path | np.ndarray | None = None,
-    feature_network: str = "auto",
     alpha: float = stats.ALPHA,
 ) -> dict[str, Any]:
     """Audit a loaded generator (:class:`imggan_generate.api.LoadedGenerator`) against its training ``data``.
@@ -316,7 +302,6 @@ def audit(
         mirror,
         encoder,
         held_out,
-        feature_network,
         alpha,
     )
     report["model"] = model.name

@@ -41,8 +41,7 @@ AUDIT_HELP = """Memorisation audit: how close do generated samples come to the t
 \b
 Draws -n samples and finds, for each, its nearest training image, in pixels (RMS distance on [0, 1]) and in
 the features of a network trained here on --data (the label classifier for a class-folder set, else a small
-autoencoder; --feature-network contrastive: an embedding trained to keep lightly altered copies together).
-The reference is the distance between distinct training images: the closest pair and the median
+autoencoder). The reference is the distance between distinct training images: the closest pair and the median
 nearest-neighbour distance. A sample closer to a training image than the closest training pair is counted.
 Writes OUT/audit.json and OUT/closest-pairs.png (the closest samples, each above its nearest training image).
 --mirror adds the left-right mirrored training images as references (a model trained with random flips may
@@ -196,14 +195,7 @@ def _generate(kw: dict[str, Any], mode: str) -> list[Path]:
 @click.option("--pairs", type=click.IntRange(1, 256), default=16, show_default=True, help="Pairs in the PNG.")
 @click.option("--zoom", type=click.IntRange(1, 32), default=4, show_default=True, help="Enlarge the PNG by Z.")
 @click.option("--features/--no-features", default=True, show_default=True, help="Also audit in trained features.")
-@click.option("--feature-steps", type=click.IntRange(1), default=None, help="Their training steps [600; 800].")
-@click.option(
-    "--feature-network",
-    type=click.Choice(["auto", "autoencoder", "contrastive"]),
-    default="auto",
-    show_default=True,
-    help="Unlabelled data: autoencoder (auto) or contrastive embedding; class folders: the label classifier.",
-)
+@click.option("--feature-steps", type=click.IntRange(1), default=None, help="Their training steps [default: 600].")
 @click.option("--held-out", metavar="DATA", help="Real images not trained on (e.g. skimage:lfw-faces:test).")
 @click.option(
     "--alpha",
@@ -240,7 +232,6 @@ def audit_command(**kw: Any) -> None:
             feature_steps=kw["feature_steps"],
             mirror=kw["mirror"],
             held_out=kw["held_out"],
-            feature_network=kw["feature_network"],
             alpha=kw["alpha"],
         )
     except ImgganError as exc:

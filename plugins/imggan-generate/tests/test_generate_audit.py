@@ -66,15 +66,14 @@ def test_mirror_flags_mirrored_copies_that_the_plain_audit_misses():
 def test_contrastive_features_keep_altered_copies_next_to_their_originals():
     import torch
 
-    from imggan_generate.features import Alterations, alter
+    from imggan_generate.features import Alterations, alter, train_contrastive
 
     train = _blobs(40, 0)
     x = torch.from_numpy(train.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0)
     light = Alterations(shift=0, flip=1.0, brightness=0.03, contrast=0.05, noise=0.01, blur=0.0)
     altered = alter(x, torch.Generator().manual_seed(0), light).numpy().transpose(0, 2, 3, 1)
     altered = np.rint((altered + 1) * 127.5).clip(0, 255).astype(np.uint8)  # mirrored, re-lit, noised copies
-    report = audit_samples(altered, train, features=True, feature_network="contrastive", feature_steps=150)
-    assert report["features"]["network"].startswith("contrastive")
+    report = audit_samples(altered, train, features=True, encoder=train_contrastive(train, steps=150))
     # without mirrored references the pixels miss most mirrored copies; the flip-invariant embedding does not
     assert report["pixels"]["fraction_closer_than_closest_pair"] < 0.5
     assert report["features"]["fraction_closer_than_closest_pair"] >= 0.75 and report["features"]["verdict"]["flagged"]

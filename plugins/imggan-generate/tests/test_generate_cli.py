@@ -157,8 +157,8 @@ def test_audit_command_reports_the_yardstick(tiny_faces: Path, tmp_path: Path):
         for i in range(count):
             cv2.imwrite(str(tmp_path / name / f"{i}.png"), rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
     args = ["audit", "--model", str(tiny_faces), "--data", str(tmp_path / "train"), "-n", "40", "-o"]
-    args += [str(tmp_path / "au"), "--held-out", str(tmp_path / "new"), "--feature-network", "contrastive"]
-    result = run(*args, "--feature-steps", "2", "--alpha", "0.01", "--json")
+    args += [str(tmp_path / "au"), "--held-out", str(tmp_path / "new")]
+    result = run(*args, "--feature-steps", "5", "--alpha", "0.01", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["held_out_data"] == str(tmp_path / "new")
@@ -166,6 +166,6 @@ def test_audit_command_reports_the_yardstick(tiny_faces: Path, tmp_path: Path):
         verdict = report[space]["verdict"]
         assert verdict["expected_rate"] == pytest.approx(2 / 21) and verdict["alpha"] == 0.01
         assert report[space]["held_out"]["images"] == 10
-    assert report["features"]["network"].startswith("contrastive")
-    text = run(*args[:-2], "--no-features")
+    assert report["features"]["network"] == "autoencoder code (64), 5 steps"
+    text = run(*args, "--no-features")
     assert "expected 2/(n+1) = 9.52%" in text.output and "leave-one-out" in text.output
