@@ -318,7 +318,9 @@ def _yardstick(space: dict[str, Any]) -> str:
     return (
         f"  new real images would be: expected 2/(n+1) = {v['expected_rate']:.2%} ({known}leave-one-out "
         f"{loo['count']}/{loo['images']}); reference {v['reference_rate']:.2%}, 95 % under "
-        f"{v['reference_upper95']:.2%}; p = {v['p_value']:.3g}" + (" (ABOVE)" if v["flagged"] else "")
+        f"{v['reference_upper95']:.2%}; p = {v['p_value']:.3g}"
+        + (" (ABOVE)" if v["flagged"] else "")
+        + f"; none counted: {v['p_none']:.1%} of such generators"
     )
 
 

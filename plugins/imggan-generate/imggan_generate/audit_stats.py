@@ -22,8 +22,9 @@ that spread: the rate has the prior Gamma(1, (n + 1) / 2) (the exponential); hel
 like samples (``j`` of ``h`` counted) sharpen it to Gamma(1 + j, (n + 1) / 2 + h); ``K`` is then negative
 binomial (a Poisson count of that rate). :func:`verdict` gives the one-sided p-value of ``K`` and the rate new
 real images would stay under with 95 % probability; a model whose count is improbable for new real images
-(p < ``alpha``) is flagged. A fixed-rate binomial test at 2 / (n + 1) would flag about 30 % of perfect
-generators, because it ignores that spread.
+(p < ``alpha``) is flagged. The chance that a perfect generator has *no* sample counted among ``N`` is about
+``((n + 1) / 2 / ((n + 1) / 2 + N))``: 2 % for 2,000 samples and 80 faces, 24 % for 1,259 digits. A
+fixed-rate binomial test at 2 / (n + 1) would flag about 30 % of perfect generators: it ignores that spread.
 
 :func:`leave_one_out` audits each training image as a sample against the others. Where the distance is
 symmetric it counts exactly the two images of the closest pair (2 / n, by the argument above: a check, not a
@@ -38,6 +39,8 @@ Example:
     (True, True)
     >>> verdict(49, 2000, 80)["flagged"]     # the expected count of a perfect generator
     False
+    >>> round(verdict(0, 2000, 80)["p_none"], 3)    # how often a perfect generator has no sample counted
+    0.02
 """
 
 from __future__ import annotations
@@ -132,15 +135,17 @@ def verdict(
         alpha: the one-sided level.
 
     Returns:
-        ``{"fraction", "expected_rate", "reference_rate", "reference_upper95", "p_value", "alpha", "flagged"}``:
-        ``reference_rate`` is the mean rate of new real images given what is known (2 / (n + 1), moved by the
-        held-out images), ``reference_upper95`` the rate they stay under with 95 % probability, ``p_value`` the
-        probability of ``count`` or more for a generator that draws new real images.
+        ``{"fraction", "expected_rate", "reference_rate", "reference_upper95", "p_value", "p_none", "alpha",
+        "flagged"}``: ``reference_rate`` is the mean rate of new real images given what is known (2 / (n + 1),
+        moved by the held-out images), ``reference_upper95`` the rate they stay under with 95 % probability,
+        ``p_value`` the probability of ``count`` or more for a generator that draws new real images, ``p_none``
+        its probability of *no* sample counted (the literal bar "none closer than the closest pair").
     """
     shape, rate = 1, (references + 1) / 2.0
     if held_out is not None:
         shape, rate = shape + int(held_out[0]), rate + int(held_out[1])
-    p_value = _negbin_sf(int(count), shape, rate / (rate + samples))
+    q = rate / (rate + samples)
+    p_value = _negbin_sf(int(count), shape, q)
     return {
         "fraction": count / samples if samples else float("nan"),
         "expected_rate": expected_rate(references),
@@ -148,6 +153,7 @@ def verdict(
         "reference_upper95": _gamma_quantile(shape, rate, 0.95),
         "held_out": None if held_out is None else {"count": int(held_out[0]), "images": int(held_out[1])},
         "p_value": p_value,
+        "p_none": q**shape,
         "alpha": alpha,
         "flagged": bool(p_value < alpha),
     }

@@ -53,6 +53,7 @@ def test_verdict_figures():
     v = verdict(0, 2000, 80)
     assert v["expected_rate"] == pytest.approx(2 / 81) and v["reference_rate"] == pytest.approx(2 / 81)
     assert v["p_value"] == 1.0 and not v["flagged"]
+    assert v["p_none"] == pytest.approx(1 / (1 + 2000 * 2 / 81))  # the literal bar: rarely met by new real images
     assert v["reference_upper95"] == pytest.approx(np.log(20) * 2 / 81, rel=1e-6)  # exponential's 95 % point
     # held-out real images move the reference: none of 200 counted makes a high sample count less likely
     assert verdict(100, 2000, 80, (0, 200))["p_value"] < verdict(100, 2000, 80)["p_value"]
