@@ -76,17 +76,21 @@ def leave_one_out(train: np.ndarray, mirrored: np.ndarray | None = None) -> dict
         ``{"rate", "count", "images", "expected_rate"}``: the fraction of training images closer to another one
         than the closest pair among the rest, and 2 / N, what a symmetric distance gives.
     """
-    d = _distances(train, train)
-    if mirrored is not None:
-        d = np.minimum(d, _distances(train, mirrored))
-    n = len(d)
-    d[np.arange(n), np.arange(n)] = np.inf
-    d[d < 1e-6] = np.inf  # exact duplicates are not distinct images (as in the audit's closest pair)
-    order = np.argsort(d, axis=1)[:, :2]  # each row's two nearest: its minimum without any one column
-    first, second = d[np.arange(n), order[:, 0]], d[np.arange(n), order[:, 1]]
+    n = len(train)
+    first, second, nearest = np.empty(n), np.empty(n), np.empty(n, np.int64)
+    for start in range(0, n, 512):  # each row's two nearest others, a block of rows at a time
+        rows = np.arange(start, min(n, start + 512))
+        d = _distances(train[rows], train)
+        if mirrored is not None:
+            d = np.minimum(d, _distances(train[rows], mirrored))
+        d[np.arange(len(rows)), rows] = np.inf  # itself and its own mirror
+        d[d < 1e-6] = np.inf  # exact duplicates are not distinct images (as in the audit's closest pair)
+        order = np.argsort(d, axis=1)[:, :2]
+        first[rows], second[rows] = d[np.arange(len(rows)), order[:, 0]], d[np.arange(len(rows)), order[:, 1]]
+        nearest[rows] = order[:, 0]
     count = 0
     for k in range(n):
-        rest = np.where(order[:, 0] == k, second, first)  # every row's nearest once image k is gone
+        rest = np.where(nearest == k, second, first)  # every row's nearest once image k is gone
         rest[k] = np.inf
         count += bool(first[k] < rest.min())
     return {"rate": count / n, "count": int(count), "images": int(n), "expected_rate": 2.0 / n}

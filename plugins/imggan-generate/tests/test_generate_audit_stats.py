@@ -70,6 +70,7 @@ def test_leave_one_out_counts_the_closest_pair():
     # with mirror images (an isometry that maps the distribution to itself) it is still the closest orbit pair
     flip = np.where(np.arange(DIM) % 2 == 0, -1.0, 1.0)
     assert leave_one_out(train, train * flip)["count"] == 2
+    assert leave_one_out(_draws(rng, 700))["count"] == 2  # more rows than one block of the distance matrix
 
 
 def test_audit_reports_the_yardstick():
