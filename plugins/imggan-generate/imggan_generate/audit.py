@@ -106,7 +106,8 @@ def _space_report(
     name mirrored images. Beside the figures: the rate new real images are expected to be counted at
     (:mod:`imggan_generate.audit_stats`), the leave-one-out rate of the training images, the rate of
     ``held_out`` real images, and the :func:`~imggan_generate.audit_stats.verdict` on the samples' count.
-    ``distinct`` is the number of distinct training images (default ``len(train)``).
+    ``distinct`` is the number of distinct training images (default ``len(train)``). ``counted_nearest``: how
+    many training images the counted samples are nearest to, and the most frequent ones (index, samples).
     """
     train_nn, _ = nearest(train, train, self_match=True)
     reference = train
@@ -139,6 +140,13 @@ def _space_report(
             "nn_median": float(np.median(held_nn)),
             "nn_min": float(held_nn.min()),
         }
+    hits = sample_idx[sample_nn < closest_pair] % len(train)  # a mirrored reference counts as its image
+    images, times = np.unique(hits, return_counts=True)
+    top = np.argsort(-times, kind="stable")[:5]
+    report["counted_nearest"] = {  # which training images the counted samples sit next to
+        "distinct": int(len(images)),
+        "most_common": [[int(images[i]), int(times[i])] for i in top],
+    }
     report["verdict"] = stats.verdict(count, len(samples), n, held, alpha)
     return report, sample_nn, sample_idx
 
@@ -174,7 +182,8 @@ def audit_samples(
     Args:
         labels: the training labels (the feature network is then the label classifier).
         features: also audit in a trained network's feature space.
-        out: folder for ``audit.json`` and ``closest-pairs.png`` (nothing is written when ``None``).
+        out: folder for ``audit.json``, ``closest-pairs.png`` (nearest in pixels) and, with features,
+            ``closest-pairs-features.png`` (nearest in features); nothing is written when ``None``.
         pairs: how many of the closest samples the PNG shows.
         zoom: nearest-neighbour enlargement of the PNG.
         feature_steps: training steps of the feature network (default 600).
@@ -216,7 +225,7 @@ def audit_samples(
             encode, name = encoder, "given encoder"
         else:
             encode, name = _feature_network(train, labels, feature_steps, flipped)
-        feature_report, _, _ = _space_report(
+        feature_report, feature_nn, feature_idx = _space_report(
             encode(samples),
             encode(train),
             None if flipped is None else encode(flipped),
@@ -239,20 +248,24 @@ def audit_samples(
     }
     if out is not None:
         reference = train if flipped is None else np.concatenate([train, flipped])
-        _write(Path(out), report, samples, reference, pixel_nn, pixel_idx, pairs, zoom)
+        nearest_in = {"closest-pairs.png": (pixel_nn, pixel_idx)}
+        if feature_report:
+            nearest_in["closest-pairs-features.png"] = (feature_nn, feature_idx)
+        _write(Path(out), report, samples, reference, nearest_in, pairs, zoom)
     return report
 
 
-def _write(out: Path, report: dict, samples, train, dist, index, pairs: int, zoom: int) -> None:
+def _write(out: Path, report: dict, samples, train, nearest_in: dict, pairs: int, zoom: int) -> None:
+    """``audit.json`` and, per space, a PNG of the closest samples (top row) above their nearest training images."""
     import json
 
     from imggan.weights import atomic_write_bytes
     from imggan_generate import render
 
-    order = np.argsort(dist)[:pairs]
-    tiles = np.concatenate([samples[order], train[index[order]]])
-    picture = render.grid(render.zoom(tiles, zoom), columns=len(order))
-    render.write_png(out / "closest-pairs.png", picture)
+    for name, (dist, index) in nearest_in.items():
+        order = np.argsort(dist)[:pairs]
+        tiles = np.concatenate([samples[order], train[index[order]]])
+        render.write_png(out / name, render.grid(render.zoom(tiles, zoom), columns=len(order)))
     atomic_write_bytes(out / "audit.json", (json.dumps(report, indent=2) + "\n").encode())
 
 
@@ -321,7 +334,16 @@ def _yardstick(space: dict[str, Any]) -> str:
         f"{v['reference_upper95']:.2%}; p = {v['p_value']:.3g}"
         + (" (ABOVE)" if v["flagged"] else "")
         + f"; none counted: {v['p_none']:.1%} of such generators"
+        + _hubs(space)
     )
+
+
+def _hubs(space: dict[str, Any]) -> str:
+    near = space.get("counted_nearest") or {}
+    if not near.get("distinct"):
+        return ""
+    index, times = near["most_common"][0]
+    return f"\n  the counted samples sit next to {near['distinct']} training images (image {index}: {times} of them)"
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -344,7 +366,7 @@ def format_report(report: dict[str, Any]) -> str:
         )
         lines.append(_yardstick(ft))
     if report["flagged"]:
-        lines.append("FLAGGED: more samples near training images than new real images would be (likely copies)")
+        lines.append("FLAGGED: more samples near training images than new real images would be (copies or look-alikes)")
     elif report["closer_than_closest_pair"]:
         lines.append("not flagged: some samples are closer than the closest training pair, as new real images are")
     else:

@@ -43,7 +43,8 @@ Draws -n samples and finds, for each, its nearest training image, in pixels (RMS
 the features of a network trained here on --data (the label classifier for a class-folder set, else a small
 autoencoder). The reference is the distance between distinct training images: the closest pair and the median
 nearest-neighbour distance. A sample closer to a training image than the closest training pair is counted.
-Writes OUT/audit.json and OUT/closest-pairs.png (the closest samples, each above its nearest training image).
+Writes OUT/audit.json and OUT/closest-pairs.png (the closest samples, each above its nearest training image;
+closest-pairs-features.png: the same in the feature space).
 --mirror adds the left-right mirrored training images as references (a model trained with random flips may
 copy one mirrored; on by default for such a model, read from its card's config).
 

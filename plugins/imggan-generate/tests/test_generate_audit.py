@@ -35,6 +35,7 @@ def test_audit_flags_verbatim_copies(tmp_path: Path):
     assert report["pixels"]["fraction_closer_than_closest_pair"] == 1.0
     assert report["features"]["fraction_closer_than_closest_pair"] == 1.0
     assert (tmp_path / "a" / "closest-pairs.png").is_file() and (tmp_path / "a" / "audit.json").is_file()
+    assert (tmp_path / "a" / "closest-pairs-features.png").is_file()
 
 
 def test_audit_passes_new_images_and_flags_a_few_copies():
@@ -43,8 +44,10 @@ def test_audit_passes_new_images_and_flags_a_few_copies():
     report = audit_samples(fresh, train, features=False)
     assert not report["flagged"]
     assert report["pixels"]["sample_nn_median"] > report["pixels"]["train_closest_pair"]
-    mixed = np.concatenate([fresh, train[:3]])
-    assert audit_samples(mixed, train, features=False)["copies"] == 3
+    mixed = np.concatenate([fresh, train[:3], train[:1]])
+    report = audit_samples(mixed, train, features=False)
+    assert report["copies"] == 4
+    assert report["pixels"]["counted_nearest"] == {"distinct": 3, "most_common": [[0, 2], [1, 1], [2, 1]]}
 
 
 def test_mirror_flags_mirrored_copies_that_the_plain_audit_misses():
