@@ -20,7 +20,8 @@ on a test split (checkpoints are chosen on val with ``benchmarks/generate_select
   80 non-test faces); ``--faces-other`` (repeatable) and ``--faces-previous`` score other models on the same split.
 * classical baseline: a Gaussian in a PCA space (20 components; per class for digits) fitted on the train
   split, sampled and clipped: the strongest simple parametric image model.
-* audit (``imggan_generate.audit``): 2,000 samples against the training images, pixels and trained features.
+* audit (``imggan_generate.audit``): 2,000 samples against the training images, pixels and trained features,
+  the test split as the held-out real images of its yardstick (the rate new real images are counted at).
 
 Usage:
     python benchmarks/generate.py [--digits digits] [--faces faces] [--faces-other PATH ...] [--faces-previous M]
@@ -116,8 +117,10 @@ def digits_rows(model_name: str, results: Path) -> dict:
     render.write_png(
         results / "generate_digits_baseline.png", render.grid(render.zoom(baseline[:: per // 10], 4), columns=10)
     )
-    report = audit(model, "sklearn:digits:train", count=2000, seed=0, out=results / "generate_digits_audit")
-    keys = ("samples", "train_images", "mirror", "pixels", "features", "copies", "flagged")
+    report = audit(
+        model, "sklearn:digits:train", count=2000, seed=0, out=results / "generate_digits_audit", held_out=test.images
+    )
+    keys = ("samples", "train_images", "mirror", "pixels", "features", "copies", "closer_than_closest_pair", "flagged")
     rows["audit"] = {k: report[k] for k in keys}
     return rows
 
@@ -206,8 +209,10 @@ def faces_rows(
     rows["explore_explained_variance"] = [round(float(v), 4) for v in found.explained]
     flat = found.images.reshape(-1, *found.images.shape[2:])
     render.write_png(results / "generate_faces_explore.png", render.grid(render.zoom(flat, 3), 7))
-    report = audit(model, f"{source}:{train_split}", count=2000, seed=0, out=results / "generate_faces_audit")
-    keys = ("samples", "train_images", "mirror", "pixels", "features", "copies", "flagged")
+    report = audit(
+        model, f"{source}:{train_split}", count=2000, seed=0, out=results / "generate_faces_audit", held_out=test.images
+    )
+    keys = ("samples", "train_images", "mirror", "pixels", "features", "copies", "closer_than_closest_pair", "flagged")
     rows["audit"] = {k: report[k] for k in keys}
     return rows
 

@@ -6,21 +6,25 @@ For every checkpoint of a run (``RUN/checkpoints/step-*.safetensors``, the EMA g
 trained on the train split (1,500 steps, as in the benchmark); for a faces run (``skimage:lfw-faces``), their
 **face rate** (:mod:`imggan.metrics.faces`: a face / non-face CNN trained here on the 70 train faces against
 ``lfw_subset()``'s train non-faces and textures made from the train faces; :func:`face_detector`).
-``--audit`` adds the memorisation audit against the train split (2,000 samples; the train split is what the
-audit is about, no held-out image is used): pixels, and for faces the autoencoder's features too (one
-autoencoder per data set, 600 steps, reused over the checkpoints), against the mirrored training images as well
-when the run trained with flips (the autoencoder then trains on both orientations, as in ``imggan audit``).
+``--audit`` adds the memorisation audit against the train split (2,000 samples): pixels, and for faces the
+autoencoder's features too (600 steps on both orientations; one network per data set, reused over the
+checkpoints; the feature network chosen by ``generate_audit_features.py``), against the
+mirrored training images as well when the run trained with flips, with the val faces as the held-out real
+images of the audit's yardstick (``imggan_generate.audit_stats``: the rate new real faces are counted at, and
+the verdict whether a checkpoint's count is improbably high for new real faces, one-sided p < 0.05).
+``--reuse JSON`` takes each checkpoint's val SWD and face rate from an earlier output (same run and step;
+they depend on nothing the audit changes) and recomputes the audit only.
 The rule the cards name:
 
 * ``digits``: the lowest val SWD among checkpoints whose val label accuracy is at least ``--min-label-acc``
   (and, with ``--audit``, no sample closer to a training digit than the closest training pair, in pixels);
-* ``faces``: the lowest val SWD among checkpoints with no sample closer to a training face than the closest
-  training pair, in pixels **and** features (``--audit``), and a face rate of at least ``--min-face-rate``;
+* ``faces``: the lowest val SWD among checkpoints whose audit count is not improbably high for new real faces,
+  in pixels **and** features (the verdict, ``--audit``), and a face rate of at least ``--min-face-rate``;
   none when no checkpoint qualifies (the val SWD of 10 faces alone cannot tell faces from textures).
 
 Usage:
     python benchmarks/generate_select.py RUN [RUN ...] [--audit] [--min-label-acc 0.97] [--min-face-rate 0.9]
-        [--every 1000] [--json out.json]
+        [--every 1000] [--reuse earlier.json] [--json out.json]
 """
 
 from __future__ import annotations
@@ -92,7 +96,25 @@ def detector_reference(detector, resolution: int, split: str) -> dict:
     return face_rates(detector, named)
 
 
-def score_run(run: Path, with_audit: bool, classifiers: dict, every: int = 1) -> list[dict]:
+def _audit_encoder(base: str, res: int, mirror: bool, cache: dict):
+    """The faces audit's autoencoder, trained once per data set on the train split (see the docstring)."""
+    key = ("encoder", res, mirror)
+    if key not in cache:
+        from imggan_generate.data import load_image_set
+        from imggan_generate.features import train_autoencoder
+
+        train = load_image_set(f"{base}:train", res).images
+        cache[key] = train_autoencoder(np.concatenate([train, train[:, :, ::-1]]) if mirror else train)
+    return cache[key]
+
+
+def score_run(
+    run: Path,
+    with_audit: bool,
+    classifiers: dict,
+    every: int = 1,
+    reuse: dict | None = None,
+) -> list[dict]:
     """One row per checkpoint of ``run``: step, val SWD, val label accuracy or face rate, audit fractions."""
     import torch
 
@@ -108,50 +130,70 @@ def score_run(run: Path, with_audit: bool, classifiers: dict, every: int = 1) ->
         model, config = load_checkpoint_generator(path)
         base = re.sub(r":(train|val|test|all)$", "", str(config["data"]))
         res = model.resolution
+        step = int(path.stem.split("-")[1])
+        earlier = (reuse or {}).get((run_name(run), step))
         val = load_image_set(f"{base}:val", res, model.card["arch"]["channels"])
-        labels = torch.arange(1000) % model.num_classes if model.num_classes else None
-        with torch.no_grad():
-            fake = to_uint8(draw_samples(model.net, 1000, SAMPLE_SEED, labels))
-        row = {"run": run.name, "step": int(path.stem.split("-")[1]), "val_swd": swd(fake, val.images)}
-        if model.num_classes:
-            key = (base, res)
-            if key not in classifiers:
-                train = load_image_set(f"{base}:train", res)
-                classifiers[key] = train_classifier(train.images, train.labels, steps=1500, size=16, seed=0)
-            row["val_label_accuracy"] = label_accuracy(classifiers[key], fake, labels.numpy())["mean"]
-        if base == FACES:
-            if ("detector", res) not in classifiers:
-                classifiers[("detector", res)] = face_detector(res)
-            row.update({f"val_{k}": v for k, v in classifiers[("detector", res)].report(fake).items()})
-        if with_audit:
-            encoder, mirror = None, bool(config.get("flip"))
+        if earlier:
+            row = {k: v for k, v in earlier.items() if k == "val_swd" or k.startswith("val_")}
+            row = {"run": run_name(run), "step": step, **row, "reused": "val_swd, val_*"}
+        else:
+            labels = torch.arange(1000) % model.num_classes if model.num_classes else None
+            with torch.no_grad():
+                fake = to_uint8(draw_samples(model.net, 1000, SAMPLE_SEED, labels))
+            row = {"run": run_name(run), "step": step, "val_swd": swd(fake, val.images)}
+            if model.num_classes:
+                key = (base, res)
+                if key not in classifiers:
+                    train = load_image_set(f"{base}:train", res)
+                    classifiers[key] = train_classifier(train.images, train.labels, steps=1500, size=16, seed=0)
+                row["val_label_accuracy"] = label_accuracy(classifiers[key], fake, labels.numpy())["mean"]
             if base == FACES:
-                if ("encoder", res, mirror) not in classifiers:
-                    from imggan_generate.audit import train_autoencoder
-
-                    train = load_image_set(f"{base}:train", res).images
-                    fit = np.concatenate([train, train[:, :, ::-1]]) if mirror else train
-                    classifiers[("encoder", res, mirror)] = train_autoencoder(fit)
-                encoder = classifiers[("encoder", res, mirror)]
+                if ("detector", res) not in classifiers:
+                    classifiers[("detector", res)] = face_detector(res)
+                row.update({f"val_{k}": v for k, v in classifiers[("detector", res)].report(fake).items()})
+        if with_audit:
+            mirror = bool(config.get("flip"))
+            faces = base == FACES
+            encoder = _audit_encoder(base, res, mirror, classifiers) if faces else None
             report = audit(
-                model, f"{base}:train", count=2000, seed=0, features=encoder is not None, mirror=mirror, encoder=encoder
+                model,
+                f"{base}:train",
+                count=2000,
+                seed=0,
+                features=faces,
+                mirror=mirror,
+                encoder=encoder,
+                held_out=val.images if faces else None,
             )
             row["audit_mirror"] = report["mirror"]
-            row["audit_pixels_closer"] = report["pixels"]["fraction_closer_than_closest_pair"]
-            if report["features"]:
-                row["audit_features_closer"] = report["features"]["fraction_closer_than_closest_pair"]
+            spaces = {"pixels": report["pixels"], "features": report["features"]}
+            for space, figures in spaces.items():
+                if figures:
+                    verdict = figures["verdict"]
+                    row[f"audit_{space}_closer"] = figures["fraction_closer_than_closest_pair"]
+                    row[f"audit_{space}_p"] = verdict["p_value"]
+                    row[f"audit_{space}_flagged"] = verdict["flagged"]
+                    if verdict["held_out"]:
+                        row[f"audit_{space}_held_out"] = verdict["held_out"]["count"]
+            row["audit_expected_rate"] = report["pixels"]["expected_rate"]
         print(json.dumps(row), flush=True)
         rows.append(row)
     return rows
 
 
+def run_name(run: Path) -> str:
+    """``parent/name`` of a run folder (as earlier outputs name runs)."""
+    return f"{run.parent.name}/{run.name}"
+
+
 def choose(rows: list[dict], min_label_acc: float, min_face_rate: float = 0.9) -> dict | None:
     """The rule of the module docstring."""
     ok = [r for r in rows if r.get("val_label_accuracy", 1.0) >= min_label_acc]
-    clean = [r for r in ok if r.get("audit_pixels_closer", 0.0) == 0.0 and r.get("audit_features_closer", 0.0) == 0.0]
-    if any("val_face_rate" in r for r in rows):  # faces: no fallback to unclean or texture-like checkpoints
+    if any("val_face_rate" in r for r in rows):  # faces: no fallback to flagged or texture-like checkpoints
+        clean = [r for r in ok if not r.get("audit_pixels_flagged", True) and not r.get("audit_features_flagged", True)]
         pool = [r for r in clean if r["val_face_rate"] >= min_face_rate]
     else:
+        clean = [r for r in ok if r.get("audit_pixels_closer", 0.0) == 0.0]
         pool = clean or ok
     return min(pool, key=lambda r: r["val_swd"]) if pool else None
 
@@ -163,16 +205,20 @@ def main() -> None:
     parser.add_argument("--min-label-acc", type=float, default=0.97)
     parser.add_argument("--min-face-rate", type=float, default=0.9, help="faces: the least face rate of samples")
     parser.add_argument("--every", type=int, default=1, help="score only the checkpoints at multiples of this step")
+    parser.add_argument("--reuse", type=Path, default=None, help="earlier output: reuse its val SWD and face rates")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
     classifiers: dict = {}
-    rows = [row for run in args.runs for row in score_run(run, args.audit, classifiers, args.every)]
+    reuse = None
+    if args.reuse:
+        reuse = {(r["run"], r["step"]): r for r in json.loads(args.reuse.read_text())["rows"]}
+    rows = [row for run in args.runs for row in score_run(run, args.audit, classifiers, args.every, reuse)]
     chosen = choose(rows, args.min_label_acc, args.min_face_rate)
     per_run = {
-        run.name: choose([r for r in rows if r["run"] == run.name], args.min_label_acc, args.min_face_rate)
+        run_name(run): choose([r for r in rows if r["run"] == run_name(run)], args.min_label_acc, args.min_face_rate)
         for run in args.runs
     }
     out = {"rows": rows, "chosen": chosen, "chosen_per_run": per_run, "rule": __doc__.split("The rule")[1].strip()}

@@ -41,17 +41,25 @@ AUDIT_HELP = """Memorisation audit: how close do generated samples come to the t
 \b
 Draws -n samples and finds, for each, its nearest training image, in pixels (RMS distance on [0, 1]) and in
 the features of a network trained here on --data (the label classifier for a class-folder set, else a small
-autoencoder). The reference is the distance between distinct training images: the closest pair and the
-median nearest-neighbour distance. A sample closer to a training image than the closest training pair is
-counted as a likely copy; any such sample flags the model. Writes OUT/audit.json and OUT/closest-pairs.png
-(the closest samples, each above its nearest training image). --strict exits 1 when the model is flagged.
+autoencoder). The reference is the distance between distinct training images: the closest pair and the median
+nearest-neighbour distance. A sample closer to a training image than the closest training pair is counted.
+Writes OUT/audit.json and OUT/closest-pairs.png (the closest samples, each above its nearest training image;
+closest-pairs-features.png: the same in the feature space).
 --mirror adds the left-right mirrored training images as references (a model trained with random flips may
 copy one mirrored; on by default for such a model, read from its card's config).
 
 \b
+The yardstick: new real images are counted too. A fresh draw of the data distribution beats the closest pair
+of n training images with probability 2/(n+1) (it is then one of the closest pair among all n+1): 2.5 % for
+80 faces, 0.16 % for 1,259 digits. The report gives that expected rate, the leave-one-out rate (each training
+image audited against the others) and, with --held-out DATA (real images not trained on), their measured
+rate; the model is FLAGGED when its count is improbably high for new real images (one-sided p < --alpha,
+allowing for how much the rate varies with the training set). --strict exits 1 when it is flagged.
+
+\b
 Examples:
   imggan audit --model digits --data sklearn:digits -o audit-digits/
-  imggan audit --model faces --data skimage:lfw-faces:trainval -n 4000 -o audit-faces/
+  imggan audit --model faces --data skimage:lfw-faces:trainval --held-out skimage:lfw-faces:test -o audit-faces/
 """
 
 
@@ -188,7 +196,15 @@ def _generate(kw: dict[str, Any], mode: str) -> list[Path]:
 @click.option("--pairs", type=click.IntRange(1, 256), default=16, show_default=True, help="Pairs in the PNG.")
 @click.option("--zoom", type=click.IntRange(1, 32), default=4, show_default=True, help="Enlarge the PNG by Z.")
 @click.option("--features/--no-features", default=True, show_default=True, help="Also audit in trained features.")
-@click.option("--feature-steps", type=click.IntRange(1), default=600, show_default=True, help="Their training steps.")
+@click.option("--feature-steps", type=click.IntRange(1), default=None, help="Their training steps [default: 600].")
+@click.option("--held-out", metavar="DATA", help="Real images not trained on (e.g. skimage:lfw-faces:test).")
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Level of the one-sided test against new real images.",
+)
 @click.option(
     "--mirror/--no-mirror",
     default=None,
@@ -216,6 +232,8 @@ def audit_command(**kw: Any) -> None:
             features=kw["features"],
             feature_steps=kw["feature_steps"],
             mirror=kw["mirror"],
+            held_out=kw["held_out"],
+            alpha=kw["alpha"],
         )
     except ImgganError as exc:
         _fail(str(exc))

@@ -35,6 +35,7 @@ def test_audit_flags_verbatim_copies(tmp_path: Path):
     assert report["pixels"]["fraction_closer_than_closest_pair"] == 1.0
     assert report["features"]["fraction_closer_than_closest_pair"] == 1.0
     assert (tmp_path / "a" / "closest-pairs.png").is_file() and (tmp_path / "a" / "audit.json").is_file()
+    assert (tmp_path / "a" / "closest-pairs-features.png").is_file()
 
 
 def test_audit_passes_new_images_and_flags_a_few_copies():
@@ -43,8 +44,10 @@ def test_audit_passes_new_images_and_flags_a_few_copies():
     report = audit_samples(fresh, train, features=False)
     assert not report["flagged"]
     assert report["pixels"]["sample_nn_median"] > report["pixels"]["train_closest_pair"]
-    mixed = np.concatenate([fresh, train[:3]])
-    assert audit_samples(mixed, train, features=False)["copies"] == 3
+    mixed = np.concatenate([fresh, train[:3], train[:1]])
+    report = audit_samples(mixed, train, features=False)
+    assert report["copies"] == 4
+    assert report["pixels"]["counted_nearest"] == {"distinct": 3, "most_common": [[0, 2], [1, 1], [2, 1]]}
 
 
 def test_mirror_flags_mirrored_copies_that_the_plain_audit_misses():
@@ -61,3 +64,20 @@ def test_mirror_flags_mirrored_copies_that_the_plain_audit_misses():
     fresh = audit_samples(_blobs(300, 2), train, features=False, mirror=True)
     plain = audit_samples(_blobs(300, 2), train, features=False)
     assert fresh["pixels"]["train_closest_pair"] > 0.5 * plain["pixels"]["train_closest_pair"]
+
+
+def test_contrastive_features_keep_altered_copies_next_to_their_originals():
+    import torch
+
+    from imggan_generate.features import Alterations, alter, train_contrastive
+
+    train = _blobs(40, 0)
+    x = torch.from_numpy(train.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0)
+    light = Alterations(shift=0, flip=1.0, brightness=0.03, contrast=0.05, noise=0.01, blur=0.0)
+    altered = alter(x, torch.Generator().manual_seed(0), light).numpy().transpose(0, 2, 3, 1)
+    altered = np.rint((altered + 1) * 127.5).clip(0, 255).astype(np.uint8)  # mirrored, re-lit, noised copies
+    report = audit_samples(altered, train, features=True, encoder=train_contrastive(train, steps=150))
+    # without mirrored references the pixels miss most mirrored copies; the flip-invariant embedding does not
+    assert report["pixels"]["fraction_closer_than_closest_pair"] < 0.5
+    assert report["features"]["fraction_closer_than_closest_pair"] >= 0.75 and report["features"]["verdict"]["flagged"]
+    assert report["flagged"]

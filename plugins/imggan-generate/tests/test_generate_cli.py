@@ -5,6 +5,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from imggan.cli import cli
@@ -147,3 +148,24 @@ def test_audit_command(tiny_faces: Path, tmp_path: Path):
     assert report["samples"] == 50 and report["train_images"] == 20
     assert report["features"]["network"].startswith("autoencoder")
     assert (tmp_path / "au" / "closest-pairs.png").is_file()
+
+
+def test_audit_command_reports_the_yardstick(tiny_faces: Path, tmp_path: Path):
+    rng = np.random.default_rng(1)
+    for name, count in (("train", 20), ("new", 10)):
+        (tmp_path / name).mkdir()
+        for i in range(count):
+            cv2.imwrite(str(tmp_path / name / f"{i}.png"), rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
+    args = ["audit", "--model", str(tiny_faces), "--data", str(tmp_path / "train"), "-n", "40", "-o"]
+    args += [str(tmp_path / "au"), "--held-out", str(tmp_path / "new")]
+    result = run(*args, "--feature-steps", "5", "--alpha", "0.01", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["held_out_data"] == str(tmp_path / "new")
+    for space in ("pixels", "features"):
+        verdict = report[space]["verdict"]
+        assert verdict["expected_rate"] == pytest.approx(2 / 21) and verdict["alpha"] == 0.01
+        assert report[space]["held_out"]["images"] == 10
+    assert report["features"]["network"] == "autoencoder code (64), 5 steps"
+    text = run(*args, "--no-features")
+    assert "expected 2/(n+1) = 9.52%" in text.output and "leave-one-out" in text.output
