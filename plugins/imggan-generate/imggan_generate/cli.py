@@ -59,7 +59,7 @@ allowing for how much the rate varies with the training set). --strict exits 1 w
 \b
 Examples:
   imggan audit --model digits --data sklearn:digits -o audit-digits/
-  imggan audit --model faces --data skimage:lfw-faces:trainval --held-out skimage:lfw-faces:test -o audit-faces/
+  imggan audit --model faces --data skimage:lfw-faces:train --held-out skimage:lfw-faces:test -o audit-faces/
 """
 
 
