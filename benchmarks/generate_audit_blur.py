@@ -12,7 +12,7 @@ copies nothing. This script measures how often *new real* faces blurred to the s
    those (both orientations, 600 steps), as for a model trained on them: the counted fraction against
    2 / (n_fold + 1).
 
-No test face is used. Compare with the model's 10.2 % (features) and 1.2 % (pixels) against 2.47 % expected.
+No test face is used. Compare with the previous ``faces``' 10.2 % (features) and 1.2 % (pixels) against 2.47 % expected.
 
 Usage:
     python benchmarks/generate_audit_blur.py [--folds 4] [--json benchmarks/results/generate_audit_blur.json]
