@@ -147,3 +147,16 @@ def test_audit_command(tiny_faces: Path, tmp_path: Path):
     assert report["samples"] == 50 and report["train_images"] == 20
     assert report["features"]["network"].startswith("autoencoder")
     assert (tmp_path / "au" / "closest-pairs.png").is_file()
+
+
+def test_grid_into_a_folder_names_the_file_by_label(tiny_model: Path, tmp_path: Path):
+    out = str(tmp_path / "out") + "/"
+    by_name = run("generate", "--model", str(tiny_model), "--grid", "-n", "4", "--label", "c1", "-o", out)
+    assert by_name.exit_code == 0, by_name.output
+    by_index = run("generate", "--model", str(tiny_model), "--grid", "-n", "4", "--label", "1", "-o", out)
+    assert by_index.exit_code == 0, by_index.output
+    mixed = run("generate", "--model", str(tiny_model), "--grid", "-n", "6", "-o", out)
+    assert mixed.exit_code == 0, mixed.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["grid-1.png", "grid-c1.png", "grid.png"]
+    same = [cv2.imread(str(tmp_path / "out" / f"grid-{k}.png")) for k in ("1", "c1")]
+    assert np.array_equal(*same)  # the class by name and by index: the same grid
