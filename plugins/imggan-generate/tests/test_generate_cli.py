@@ -71,7 +71,7 @@ def test_listed_in_tasks_and_models():
     (row,) = [t for t in tasks if t["name"] == "generate"]
     assert row["inputs"] == [] and row["default_model"] == "digits"  # it takes no image
     models = {m["name"] for m in json.loads(run("models", "--task", "generate", "--json").output)}
-    assert models == {"digits", "faces"}
+    assert models == {"digits", "emoji", "faces"}
 
 
 def test_a_model_of_another_kind_is_one_line_exit_2(tiny_model: Path, tmp_path: Path):

@@ -43,3 +43,25 @@ def test_emoji_source_not_fetched_is_a_clear_error(tmp_path: Path, monkeypatch: 
         data.load_image_set("emoji:google:train", 16)
     with pytest.raises(ImgganError, match="unknown packaged source"):
         data.load_image_set("emoji:apple", 16)
+
+
+def test_shipped_emoji_model_draws_its_classes(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from imggan.cli import cli
+    from imggan_generate.api import generate, load_generator
+
+    model = load_generator("emoji", "cpu")
+    assert model.resolution == 32 and model.num_classes == 9 and model.class_names[-1] == "Flags"
+
+    def yellowness(label: str) -> float:  # min(R, G) - B in the middle of 20 samples
+        centre = generate(model, 20, label=label, seed=0)[:, 8:24, 8:24].reshape(-1, 3).astype(float).mean(axis=0)
+        return float(min(centre[0], centre[1]) - centre[2])
+
+    assert yellowness("Smileys & Emotion") > 60  # yellow faces
+    assert yellowness("Flags") < 40 and yellowness("Travel & Places") < 40
+    result = CliRunner().invoke(
+        cli, ["generate", "--model", "emoji", "--label", "8", "--grid", "-n", "10", "-o", str(tmp_path) + "/"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "grid-8.png").stat().st_size > 0
