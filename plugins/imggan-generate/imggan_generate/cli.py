@@ -34,6 +34,7 @@ Modes (one at a time):
 Examples:
   imggan generate --model digits -n 20 --label 7 -o sevens/
   imggan generate --model digits --grid -n 100 --zoom 4 -o digits.png
+  imggan generate --model emoji --label Flags --grid -n 20 --zoom 3 -o out/   (out/grid-Flags.png)
   imggan generate --model faces --interpolate 3,11 --steps 12 --zoom 4 -o walk.png
   imggan generate --model faces --explore --zoom 4 -o explore.png
   imggan generate --model runs/faces -n 8 --truncation 0.7 -o out/   (a run: its export/generate.safetensors)
