@@ -2,7 +2,7 @@
 
 The package (pinned: :data:`PACKAGE` :data:`VERSION`, checked against :data:`SHA256`) holds one 64x64 RGBA PNG
 per emoji and ``emoji.json``, which gives each emoji its category (Smileys & Emotion, People & Body, Animals &
-Nature, ...). The images are Google's Noto Emoji (Apache-2.0; the flags from region-flags, public domain); the
+Nature, ...). The images are Google's Noto Emoji (Apache-2.0, as the package's README states for the Google set); the
 package's data and code are MIT (Cal Henderson). The other vendors' images are not used: Apple's are not licensed
 for commercial use, Facebook's have no clear licence, Twitter's (CC-BY-4.0) would do but one set is enough.
 
@@ -48,7 +48,7 @@ SHA256 = "fb5fd131b362aab7a55542d2a147a79708cce0a8b1c1bbacd470172708b5c438"
 TARBALL_URL = f"https://registry.npmjs.org/{PACKAGE}/-/{PACKAGE}-{VERSION}.tgz"
 VENDOR = "google"
 LICENCE = (
-    "images: Google Noto Emoji v2.048, Apache-2.0 (flags: region-flags, public domain); "
+    "images: Google Noto Emoji v2.048, Apache-2.0 (the package README); "
     "emoji.json and package: MIT, Copyright (c) 2013 Cal Henderson"
 )
 ATTRIBUTION = f"Noto Emoji by Google (Apache-2.0), via npm {PACKAGE}@{VERSION} (iamcal/emoji-data, MIT)"
