@@ -353,11 +353,42 @@ def data() -> None:
     help="Folder for --style-refs (default ~/.cache/imggan/runs/style/refs or $IMGGAN_STYLE_REFS); existing "
     "files are kept and checked.",
 )
-def data_fetch(root: Path | None, no_plasma: bool, no_packages: bool, style_refs: bool, refs_dir: Path | None) -> None:
+@click.option(
+    "--emoji",
+    is_flag=True,
+    help="Instead: the Noto emoji set (npm emoji-datasource-google, pinned and SHA-256 checked) into "
+    "ROOT/emoji/, for `imggan train generate --data emoji:google`.",
+)
+@click.option(
+    "--emoji-tarball",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="With --emoji: use this already downloaded .tgz instead of `npm pack` / the registry.",
+)
+def data_fetch(
+    root: Path | None,
+    no_plasma: bool,
+    no_packages: bool,
+    style_refs: bool,
+    refs_dir: Path | None,
+    emoji: bool,
+    emoji_tarball: Path | None,
+) -> None:
     """Write the training images (scikit-image, scikit-learn, matplotlib, Debian wallpapers, photo and
     texture packages) to ROOT/train, four held-out photographs to ROOT/heldout, package-held-out benchmark
     images to ROOT/test and object silhouettes to ROOT/masks (see docs/data.md). With --style-refs, only
-    the style references (docs/data.md, "Style references")."""
+    the style references (docs/data.md, "Style references"); with --emoji, only the emoji set
+    (docs/data.md, "Emoji")."""
+    if emoji or emoji_tarball:
+        from imggan.data.emoji import EmojiError, emoji_index, fetch_emoji
+
+        try:
+            folder = fetch_emoji(root, tarball=emoji_tarball, log=click.echo)
+            entries, classes = emoji_index(folder)
+        except EmojiError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{len(entries)} emoji in {len(classes)} classes in {folder}")
+        return
     if style_refs:
         from imggan.data.style_refs import DEFAULT_REFS, StyleRefsError, fetch_style_refs
 

@@ -8,6 +8,7 @@ imggan command; torch is imported only when a command runs.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,9 @@ GENERATE_HELP = """Generate new images from noise with a trained generator.
 
 \b
 Modes (one at a time):
-  -n N            N images into the folder -o (seed-<S>.png, one seed per image: S, S+1, ...)
+  -n N            N images into the folder -o (seed-<S>.png, one seed per image: S, S+1, ...);
+                  the other modes write one file: -o FILE, or a name of their own inside -o FOLDER/
+                  (a path without a suffix is a folder)
   --grid          the N images as one PNG (-o FILE.png); a conditional model without --label
                   puts one class per column
   --interpolate A,B --steps K
@@ -31,6 +34,7 @@ Modes (one at a time):
 Examples:
   imggan generate --model digits -n 20 --label 7 -o sevens/
   imggan generate --model digits --grid -n 100 --zoom 4 -o digits.png
+  imggan generate --model emoji --label Flags --grid -n 20 --zoom 3 -o out/   (out/grid-Flags.png)
   imggan generate --model faces --interpolate 3,11 --steps 12 --zoom 4 -o walk.png
   imggan generate --model faces --explore --zoom 4 -o explore.png
   imggan generate --model runs/faces -n 8 --truncation 0.7 -o out/   (a run: its export/generate.safetensors)
@@ -72,6 +76,13 @@ def _seeds(text: str) -> tuple[int, int]:
     if len(parts) != 2 or not all(p.strip().lstrip("-").isdigit() for p in parts):
         _fail(f"--interpolate {text}: give two seeds as A,B (e.g. 3,11)")
     return int(parts[0]), int(parts[1])
+
+
+def _file_in(out: Path | None, name: str) -> Path:
+    """The output file of a one-file mode: ``out`` itself, or ``out/name`` when ``out`` is a folder or has no suffix."""
+    if out is None:
+        return Path("imggan-out") / name
+    return out / name if out.is_dir() or not out.suffix else out
 
 
 def _check_free(path: Path, overwrite: bool) -> None:
@@ -142,14 +153,15 @@ def _generate(kw: dict[str, Any], mode: str) -> list[Path]:
             written.append(render.write_png(path, image))
         return written
     if mode == "grid":
-        path = out or Path("imggan-out/grid.png")
+        tag = "" if kw["label"] is None else "-" + re.sub(r"[^A-Za-z0-9_]+", "-", str(kw["label"])).strip("-")
+        path = _file_in(out, f"grid{tag}.png")
         _check_free(path, kw["overwrite"])
         images = render.zoom(api.generate(model, kw["count"], kw["label"], kw["seed"], kw["truncation"]), zoom)
         columns = kw["columns"] or (model.num_classes if model.num_classes and kw["label"] is None else None)
         return [render.write_png(path, render.grid(images, columns))]
     if mode == "walk":
         a, b = _seeds(kw["walk"])
-        path = out or Path(f"imggan-out/walk-{a}-{b}.png")
+        path = _file_in(out, f"walk-{a}-{b}.png")
         animated = path.with_suffix(".gif") if path.suffix.lower() not in (".gif", ".webp") else path
         strip_path = path if path.suffix.lower() not in (".gif", ".webp") else path.with_suffix(".png")
         for target in (strip_path, animated):
@@ -159,7 +171,7 @@ def _generate(kw: dict[str, Any], mode: str) -> list[Path]:
             render.write_png(strip_path, render.grid(frames, len(frames))),
             render.write_animation(animated, frames),
         ]
-    path = out or Path("imggan-out/explore.png")
+    path = _file_in(out, "explore.png")
     meta_path = path.with_suffix(".json")
     for target in (path, meta_path):
         _check_free(target, kw["overwrite"])

@@ -7,13 +7,17 @@
   100 are faces, the other 100 are non-face patches (the set is made for a face detector);
 - ``skimage:lfw-faces``: the 100 faces of ``lfw_subset()`` only (the source to train a face generator on);
 - ``skimage:lfw-nonfaces``: its 100 non-face patches only (the negatives of the face-rate detector,
-  :mod:`imggan.metrics.faces`).
+  :mod:`imggan.metrics.faces`);
+- ``emoji:google``: Google's Noto emoji (Apache-2.0) from npm's ``emoji-datasource-google``, 9 classes by
+  ``emoji.json`` category (1,892 images), alpha over white; needs ``imggan data fetch --emoji`` once
+  (:mod:`imggan.data.emoji`).
 
 A source name may end in a split, ``:train`` (the default), ``:val``, ``:test``, ``:trainval`` (train and val
 together: everything but test) or ``:all``. The splits are fixed (seeded, stratified by class for digits):
 digits 70 / 10 / 20 % (1,259 / 179 / 359), lfw 160 / 0 / 40, lfw-faces 70 / 10 / 20, lfw-nonfaces 80 / 0 / 20
 (the faces' val split is 10 faces carved out of the 80 non-test faces, so the 20 test faces are the same as with
-the earlier 80 / 0 / 20 split).
+the earlier 80 / 0 / 20 split); emoji 70 / 10 / 20 % per category, variants of one emoji in one split
+(1,323 / 190 / 379; :func:`imggan.data.emoji.split_entries`).
 Models are trained on ``train``, checkpoints chosen on ``val`` and the benchmark reports on ``test``.
 
 Everything comes back as a :class:`ImageSet`: uint8 ``N x R x R x C`` images resized to the resolution
@@ -39,7 +43,7 @@ from imggan.errors import ImgganError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 SPLITS = ("train", "val", "test", "trainval", "all")
-PACKAGED = ("sklearn:digits", "skimage:lfw", "skimage:lfw-faces", "skimage:lfw-nonfaces")
+PACKAGED = ("sklearn:digits", "skimage:lfw", "skimage:lfw-faces", "skimage:lfw-nonfaces", "emoji:google")
 
 
 @dataclass
@@ -119,7 +123,22 @@ def _faces_val_split(train: np.ndarray, split: str, count: int = 10) -> np.ndarr
     return val if split == "val" else np.setdiff1d(train, val)
 
 
+@functools.lru_cache(maxsize=8)
+def _emoji(split: str, resolution: int) -> ImageSet:
+    """The emoji split at ``resolution`` (read once per split and size)."""
+    from imggan.data import emoji
+
+    entries, classes = emoji.emoji_index(emoji.default_folder())
+    picked = emoji.split_entries(entries, classes, split)
+    images = np.stack([emoji.read_emoji(e.path, resolution) for e in picked])
+    labels = np.asarray([classes.index(e.category) for e in picked], np.int64)
+    return ImageSet(images, labels, list(classes), f"emoji:google:{split}", [e.path for e in picked])
+
+
 def _packaged(name: str, split: str, resolution: int) -> ImageSet:
+    if name == "emoji:google":
+        found = _emoji(split, resolution)
+        return ImageSet(found.images.copy(), found.labels.copy(), list(found.class_names), found.source, found.paths)
     if split == "trainval":
         parts = [_packaged(name, part, resolution) for part in ("train", "val")]
         images = np.concatenate([p.images for p in parts])
@@ -218,6 +237,6 @@ def load_image_set(data: str | Path, resolution: int, channels: int | None = Non
             if channels == 3 and found.channels == 1:
                 found.images = np.repeat(found.images, 3, axis=3)
             return found
-    if ":" in text and not Path(text).exists() and text.split(":", 1)[0] in ("sklearn", "skimage"):
+    if ":" in text and not Path(text).exists() and text.split(":", 1)[0] in ("sklearn", "skimage", "emoji"):
         raise ImgganError(f"--data {text}: unknown packaged source; known: {', '.join(PACKAGED)}")
     return load_folder(Path(text).expanduser(), resolution, channels)

@@ -65,8 +65,9 @@ HELP = """Train a generator on a folder of images, or on one sub-folder per clas
 
 \b
 --data is a folder, or a packaged set: sklearn:digits (8x8 digits, 10 classes), skimage:lfw-faces
-(100 faces; skimage:lfw is all 200 images of lfw_subset, half of them non-face patches), optionally
-with a split suffix (:train, the default; :val, :test, :all).
+(100 faces; skimage:lfw is all 200 images of lfw_subset, half of them non-face patches), emoji:google
+(Noto emoji, 9 categories; after `imggan data fetch --emoji`), optionally with a split suffix (:train, the
+default; :val, :test, :all).
 The architecture follows --resolution (--set arch=mlp|dcgan|fastgan to choose): the founding article's MLP
 at 8 px, a DCGAN-style generator at 16 px, a residual FastGAN-style one with skip-layer excitation from
 32 px; the discriminator is a spectral-norm residual net with a projection head for the class.

@@ -1,13 +1,13 @@
 """The shipped generators: every ``weights/*.safetensors`` with a JSON card, as model entries (no torch).
 
-A card's ``name`` is the ``--model`` name (``digits``: conditional 16 px digits; ``faces``: unconditional
-32 px faces) and ``default: true`` marks the model used without ``--model`` (the card schema:
-:mod:`imggan.cards`).
+A card's ``name`` is the ``--model`` name (``digits``: conditional 16 px digits; ``emoji``: conditional 32 px
+emoji, 9 categories; ``faces``: unconditional 32 px faces) and ``default: true`` marks the model used without
+``--model`` (the card schema: :mod:`imggan.cards`).
 
 Example:
     >>> from imggan_generate.zoo import shipped_models
     >>> sorted(e.name for e in shipped_models())
-    ['digits', 'faces']
+    ['digits', 'emoji', 'faces']
 """
 
 from __future__ import annotations

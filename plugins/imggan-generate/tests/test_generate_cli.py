@@ -72,7 +72,7 @@ def test_listed_in_tasks_and_models():
     (row,) = [t for t in tasks if t["name"] == "generate"]
     assert row["inputs"] == [] and row["default_model"] == "digits"  # it takes no image
     models = {m["name"] for m in json.loads(run("models", "--task", "generate", "--json").output)}
-    assert models == {"digits", "faces"}
+    assert models == {"digits", "emoji", "faces"}
 
 
 def test_a_model_of_another_kind_is_one_line_exit_2(tiny_model: Path, tmp_path: Path):
@@ -169,3 +169,16 @@ def test_audit_command_reports_the_yardstick(tiny_faces: Path, tmp_path: Path):
     assert report["features"]["network"] == "autoencoder code (64), 5 steps"
     text = run(*args, "--no-features")
     assert "expected 2/(n+1) = 9.52%" in text.output and "leave-one-out" in text.output
+
+
+def test_grid_into_a_folder_names_the_file_by_label(tiny_model: Path, tmp_path: Path):
+    out = str(tmp_path / "out") + "/"
+    by_name = run("generate", "--model", str(tiny_model), "--grid", "-n", "4", "--label", "c1", "-o", out)
+    assert by_name.exit_code == 0, by_name.output
+    by_index = run("generate", "--model", str(tiny_model), "--grid", "-n", "4", "--label", "1", "-o", out)
+    assert by_index.exit_code == 0, by_index.output
+    mixed = run("generate", "--model", str(tiny_model), "--grid", "-n", "6", "-o", out)
+    assert mixed.exit_code == 0, mixed.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["grid-1.png", "grid-c1.png", "grid.png"]
+    same = [cv2.imread(str(tmp_path / "out" / f"grid-{k}.png")) for k in ("1", "c1")]
+    assert np.array_equal(*same)  # the class by name and by index: the same grid

@@ -27,7 +27,7 @@ def test_shipped_models_are_listed():
 
     entries = {e.name: e for e in shipped_models()}
     assert entries["digits"].default and entries["digits"].path.is_file()
-    for name in ("digits", "faces"):  # cards written by the core's writer (python -m imggan.cards)
+    for name in ("digits", "emoji", "faces"):  # cards written by the core's writer (python -m imggan.cards)
         card = entries[name].read_card()
         for key in ("sources", "licences", "commands", "training"):
             assert card.get(key), (name, key)

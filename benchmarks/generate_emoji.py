@@ -1,0 +1,130 @@
+"""Benchmark of the conditional emoji generator on the emoji test split, beside real data and a classical model.
+
+Data: ``emoji:google`` (``imggan data fetch --emoji``; Noto emoji, 9 classes by category, fixed grouped splits
+1,323 train / 190 val / 379 test, docs/data.md "Emoji"). The model was trained on train and its checkpoint chosen
+on val (``benchmarks/generate_select.py``); every figure here is on test.
+
+* a CNN classifier (``imggan.metrics.generation.train_classifier``, 1,500 steps at 16 px, seed 0; the one
+  ``generate_select.py`` uses) trained on the real train split: its test accuracy (per class too);
+* the label accuracy of 100 samples per requested class (seeds 10,000 + 1,000 k), per class and averaged;
+* CAS: the same classifier trained on those 900 generated images, scored on the real test split;
+* KID x 10^3 in the real classifier's features against the test split; multi-scale SWD (3 levels, 128 patches
+  per image, seed 0, as ``benchmarks/generate.py``) against the test split, with SWD(train, test) as reference;
+* classical baseline: a Gaussian in the PCA-20 space of each class's train images, sampled and clipped;
+* memorisation audit (``imggan_generate.audit``): 2,000 samples against the train images, in pixels and in the
+  label classifier's features. Beside the flagged fraction: the rate a sampler of *fresh real* images would
+  have, 2 / (n + 1) for n training images (of n + 1 exchangeable images, the closest pair includes the new one
+  with that chance), and the measured rate of the real test images audited as if they were samples.
+
+Usage:
+    python benchmarks/generate_emoji.py [--model emoji] [--results benchmarks/results] [--json out.json]
+        [--update-card]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from generate import gaussian_pca, machine, swd
+
+from imggan.metrics.generation import classification_accuracy_score, kid, label_accuracy, train_classifier
+from imggan_generate import render
+from imggan_generate.api import generate, load_generator
+from imggan_generate.audit import audit, audit_samples
+from imggan_generate.data import load_image_set
+
+DATA = "emoji:google"
+PER_CLASS = 100
+
+
+def rows(model_name: str, results: Path) -> dict:
+    """All emoji figures (test split)."""
+    model = load_generator(model_name)
+    res, classes = model.resolution, model.num_classes
+    train, test = load_image_set(f"{DATA}:train", res), load_image_set(f"{DATA}:test", res)
+    t0 = time.perf_counter()
+    clf = train_classifier(train.images, train.labels, steps=1500, size=16, seed=0)
+    out: dict = {
+        "classes": list(train.class_names),
+        "split_sizes": {"train": len(train.images), "test": len(test.images)},
+        "classifier_train_seconds": round(time.perf_counter() - t0, 1),
+        "classifier_test_accuracy": clf.accuracy(test.images, test.labels),
+        "classifier_test_accuracy_per_class": [
+            round(clf.accuracy(test.images[test.labels == k], test.labels[test.labels == k]), 3) for k in range(classes)
+        ],
+    }
+    gen = np.concatenate([generate(model, PER_CLASS, label=k, seed=10_000 + 1000 * k) for k in range(classes)])
+    gen_labels = np.repeat(np.arange(classes), PER_CLASS)
+    feats_test = clf.features(test.images)
+
+    def describe(name: str, images: np.ndarray, labels: np.ndarray) -> dict:
+        acc = label_accuracy(clf, images, labels)
+        return {
+            "method": name,
+            "label_accuracy": acc["mean"],
+            "label_accuracy_per_class": [round(v, 3) for v in acc["per_class"]],
+            "cas": classification_accuracy_score(images, labels, test.images, test.labels, steps=1500, size=16),
+            "kid_test_x1000": kid(clf.features(images), feats_test)["x1000"],
+            "swd_test": swd(images, test.images),
+        }
+
+    baseline = np.concatenate(
+        [gaussian_pca(train.images[train.labels == k], PER_CLASS, seed=k) for k in range(classes)]
+    )
+    out["methods"] = [
+        describe("real train split (reference)", train.images, train.labels),
+        describe("class-conditional Gaussian in PCA-20 (classical)", baseline, gen_labels),
+        describe(f"imggan generate --model {model_name}", gen, gen_labels),
+    ]
+    out["swd_ratio"] = out["methods"][2]["swd_test"] / out["methods"][0]["swd_test"]
+    zoomed = render.zoom(np.concatenate([generate(model, 10, label=k, seed=k * 10) for k in range(classes)]), 3)
+    render.write_png(results / "generate_emoji_grid.png", render.grid(zoomed, columns=10))
+    picks = np.concatenate([baseline[gen_labels == k][:10] for k in range(classes)])
+    render.write_png(results / "generate_emoji_baseline.png", render.grid(render.zoom(picks, 3), columns=10))
+    real = np.concatenate([test.images[test.labels == k][:10] for k in range(classes)])
+    render.write_png(results / "generate_emoji_test_real.png", render.grid(render.zoom(real, 3), columns=10))
+    report = audit(model, f"{DATA}:train", count=2000, seed=0, out=results / "generate_emoji_audit")
+    keys = ("samples", "train_images", "mirror", "pixels", "features", "copies", "flagged")
+    out["audit"] = {k: report[k] for k in keys}
+    n = len(train.images)
+    fresh = audit_samples(test.images, train.images, features=False)
+    out["audit"]["fresh_real_expected_fraction"] = 2.0 / (n + 1)
+    out["audit"]["real_test_images_fraction_closer"] = fresh["pixels"]["fraction_closer_than_closest_pair"]
+    out["audit"]["real_test_images"] = len(test.images)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="emoji")
+    parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--update-card", action="store_true", help="write the figures into the shipped card")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    args.results.mkdir(parents=True, exist_ok=True)
+    out = {"machine": machine(), "torch": torch.__version__, "threads": 1, "emoji": rows(args.model, args.results)}
+    text = json.dumps(out, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    if args.update_card:
+        from imggan.weights import atomic_write_bytes, read_card, resolve_model
+        from imggan_generate.zoo import shipped_models
+
+        entry = resolve_model("generate", args.model, shipped_models())
+        card = read_card(entry.path)
+        card["benchmark"] = {"machine": out["machine"], "protocol": "benchmarks/generate_emoji.py", **out["emoji"]}
+        atomic_write_bytes(
+            entry.path.with_suffix(".json"), (json.dumps(card, indent=2, sort_keys=True) + "\n").encode()
+        )
+
+
+if __name__ == "__main__":
+    main()
