@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -68,3 +71,33 @@ def test_cli_fetch_emoji_reports_a_digest_mismatch_in_one_line(tmp_path, tarball
     assert result.exit_code == 1
     assert "SHA-256" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "emoji").exists() or not any((tmp_path / "emoji").iterdir())
+
+
+def test_an_interrupted_fetch_leaves_no_folder_and_the_next_fetch_completes(tmp_path, tarball, monkeypatch):
+    digest, root = emoji.sha256_of(tarball), tmp_path / "root"
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(emoji.json, "dumps", interrupted)  # stops while SOURCE.json is written, the last step
+    with pytest.raises(KeyboardInterrupt):
+        emoji.fetch_emoji(root, tarball=tarball, sha256=digest)
+    assert not emoji.default_folder(root).exists()  # only a .partial, which the next fetch replaces
+    monkeypatch.undo()
+    folder = emoji.fetch_emoji(root, tarball=tarball, sha256=digest)
+    assert (folder / "SOURCE.json").is_file() and not list(folder.parent.glob("*.partial"))
+
+
+def test_a_wrong_tarball_is_one_error_and_no_folder(tmp_path, tarball):
+    junk = tmp_path / "junk.tgz"
+    junk.write_bytes(b"not a tarball at all")
+    with pytest.raises(emoji.EmojiError, match="not a readable npm tarball"):
+        emoji.fetch_emoji(tmp_path / "a", tarball=junk, sha256=emoji.sha256_of(junk))
+    empty = tmp_path / "empty.tgz"
+    with tarfile.open(empty, "w:gz") as tar:
+        info = tarfile.TarInfo("package/README.md")
+        tar.addfile(info, io.BytesIO(b""))
+    with pytest.raises(emoji.EmojiError, match="no package/emoji.json"):
+        emoji.fetch_emoji(tmp_path / "b", tarball=empty, sha256=emoji.sha256_of(empty))
+    assert not emoji.default_folder(tmp_path / "a").exists()
+    assert not emoji.default_folder(tmp_path / "b").exists()

@@ -7,14 +7,14 @@ package's data and code are MIT (Cal Henderson). The other vendors' images are n
 for commercial use, Facebook's have no clear licence, Twitter's (CC-BY-4.0) would do but one set is enough.
 
 :func:`fetch_emoji` gets the tarball (``npm pack``, else the registry's tarball URL), checks its SHA-256 and
-extracts only what is used into ``ROOT/emoji/<package>-<version>/`` (``emoji.json``, ``LICENSE``,
-``README.md``, ``png/*.png``), under a ``.partial`` name renamed when complete. :func:`emoji_index` reads the
-classes: one per category, skin-tone variants not included (emoji.json lists them apart from the base emoji),
-the ``Component`` category (5 skin-tone swatches and hair parts) and any other category under
-``min_count`` images dropped, byte-identical images kept once. :func:`split_entries` gives the fixed splits:
-70 / 10 / 20 % per category, seeded, and grouped so that variants of one emoji (man / woman / person runner,
-boy / girl, families) fall in one split. :func:`read_emoji` composites the alpha onto a fixed background
-(white) and resizes with area averaging.
+extracts only what is used into ``ROOT/emoji/<package>-<version>/`` (``emoji.json``, ``LICENSE``, ``README.md``,
+``png/*.png``) and a ``SOURCE.json`` record, all under a ``.partial`` name renamed when complete.
+:func:`emoji_index` reads the classes: one per category, skin-tone variants not included (emoji.json lists them
+apart from the base emoji), the ``Component`` category (5 skin-tone swatches and hair parts) and any other category
+under ``min_count`` images dropped, byte-identical images kept once. :func:`split_entries` gives the fixed splits:
+70 / 10 / 20 % per category, seeded, and grouped so that variants of one emoji (man / woman / person runner, boy /
+girl, families) fall in one split. :func:`read_emoji` composites the alpha onto a fixed background (white) and
+resizes with area averaging.
 
 Example:
     >>> from imggan.data.emoji import emoji_group
@@ -128,10 +128,11 @@ def download(workdir: Path) -> Path:
     return target
 
 
-def extract(tarball: Path, target: Path, vendor: str = VENDOR, size: int = 64) -> Path:
+def extract(tarball: Path, target: Path, vendor: str = VENDOR, size: int = 64, source: dict | None = None) -> Path:
     """Unpack ``emoji.json``, ``LICENSE``, ``README.md`` and ``img/<vendor>/<size>/*.png`` of ``tarball``.
 
-    Written to ``<target>.partial`` and renamed when complete; an existing ``target`` is kept. Member names are
+    Written to ``<target>.partial`` (with ``source``, when given, as ``SOURCE.json``) and renamed when complete,
+    so ``target`` never appears half written; an existing ``target`` is kept. Member names are
     reduced to their last part, so no path in the archive can write outside ``target``.
 
     Raises:
@@ -164,6 +165,8 @@ def extract(tarball: Path, target: Path, vendor: str = VENDOR, size: int = 64) -
     if not (partial / "emoji.json").is_file() or not images:
         shutil.rmtree(partial, ignore_errors=True)
         raise EmojiError(f"{tarball}: no package/emoji.json or no {prefix}*.png inside")
+    if source is not None:
+        (partial / "SOURCE.json").write_text(json.dumps(source, indent=2) + "\n")
     partial.rename(target)
     return target
 
@@ -197,10 +200,8 @@ def fetch_emoji(
         if found != sha256:
             raise EmojiError(f"{tarball}: SHA-256 {found} is not the pinned {PACKAGE}@{VERSION}'s {sha256}")
         say(f"extracting {tarball.name} into {target}")
-        extract(tarball, target)
-    record = {"package": f"{PACKAGE}@{VERSION}", "sha256": sha256, "licence": LICENCE, "url": TARBALL_URL}
-    (target / "SOURCE.json").write_text(json.dumps(record, indent=2) + "\n")
-    return target
+        record = {"package": f"{PACKAGE}@{VERSION}", "sha256": sha256, "licence": LICENCE, "url": TARBALL_URL}
+        return extract(tarball, target, source=record)
 
 
 def emoji_group(unified: str) -> str:
