@@ -206,6 +206,8 @@ def audit_samples(
     """
     if samples.shape[1:] != train.shape[1:]:
         raise ImgganError(f"samples {samples.shape[1:]} and training images {train.shape[1:]} differ in shape")
+    if held_out is not None and not len(held_out):
+        raise ImgganError("no held-out images: give real images that are not training images, or none")
     if held_out is not None and held_out.shape[1:] != train.shape[1:]:
         raise ImgganError(f"held-out images {held_out.shape[1:]} and training images {train.shape[1:]} differ")
     flipped = np.ascontiguousarray(train[:, :, ::-1]) if mirror else None
@@ -300,7 +302,8 @@ def audit(
     if mirror is None:
         mirror = bool((model.card.get("config") or {}).get("flip"))
     if held_out is not None and not isinstance(held_out, np.ndarray):
-        held_source, held_out = str(held_out), load_image_set(held_out, model.resolution, channels).images
+        held_source = str(held_out)
+        held_out = load_image_set(held_out, model.resolution, channels, option="--held-out").images
     else:
         held_source = None if held_out is None else "given images"
     report = audit_samples(

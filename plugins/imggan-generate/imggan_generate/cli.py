@@ -209,7 +209,11 @@ def _generate(kw: dict[str, Any], mode: str) -> list[Path]:
 @click.option("--zoom", type=click.IntRange(1, 32), default=4, show_default=True, help="Enlarge the PNG by Z.")
 @click.option("--features/--no-features", default=True, show_default=True, help="Also audit in trained features.")
 @click.option("--feature-steps", type=click.IntRange(1), default=None, help="Their training steps [default: 600].")
-@click.option("--held-out", metavar="DATA", help="Real images not trained on (e.g. skimage:lfw-faces:test).")
+@click.option(
+    "--held-out",
+    metavar="DATA",
+    help="Real images not trained on (e.g. skimage:lfw-faces:test); a folder is read and resized like --data.",
+)
 @click.option(
     "--alpha",
     type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),

@@ -182,28 +182,29 @@ def _images_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def load_folder(folder: Path, resolution: int, channels: int | None = None) -> ImageSet:
+def load_folder(folder: Path, resolution: int, channels: int | None = None, option: str = "--data") -> ImageSet:
     """A folder of images, or of class sub-folders (sorted names = class indices).
 
     Images are read with :func:`imggan.io.read_image` (alpha dropped), square-resized, and given
     ``channels`` (default: 3 if any image has colour, else 1).
 
     Raises:
-        ImgganError: no such folder, no images, a class folder without images, or images beside class folders.
+        ImgganError: no such folder, no images, a class folder without images, or images beside class folders;
+            the message begins with ``option`` (the CLI option that named the folder).
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise ImgganError(f"--data {folder}: not a folder (or a packaged source: {', '.join(PACKAGED)})")
+        raise ImgganError(f"{option} {folder}: not a folder (or a packaged source: {', '.join(PACKAGED)})")
     classes = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     loose = _images_in(folder)
     if classes and loose:
-        raise ImgganError(f"--data {folder}: holds both images and class folders; use one or the other")
+        raise ImgganError(f"{option} {folder}: holds both images and class folders; use one or the other")
     if classes:
         files, labels = [], []
         for index, sub in enumerate(classes):
             found = _images_in(sub)
             if not found:
-                raise ImgganError(f"--data {folder}: class folder {sub.name!r} has no images")
+                raise ImgganError(f"{option} {folder}: class folder {sub.name!r} has no images")
             files += found
             labels += [index] * len(found)
         label_array: np.ndarray | None = np.asarray(labels, np.int64)
@@ -211,7 +212,7 @@ def load_folder(folder: Path, resolution: int, channels: int | None = None) -> I
     else:
         files, label_array, names = loose, None, []
     if not files:
-        raise ImgganError(f"--data {folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
+        raise ImgganError(f"{option} {folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
     if channels is None:
         first = [_read(p, resolution, None) for p in files]
         channels = 3 if any(im.shape[2] == 3 for im in first) else 1
@@ -221,7 +222,7 @@ def load_folder(folder: Path, resolution: int, channels: int | None = None) -> I
     return ImageSet(np.stack(images), label_array, names, str(folder), list(files))
 
 
-def load_image_set(data: str | Path, resolution: int, channels: int | None = None) -> ImageSet:
+def load_image_set(data: str | Path, resolution: int, channels: int | None = None, option: str = "--data") -> ImageSet:
     """Load ``data``: a folder or ``sklearn:digits[:split]`` / ``skimage:lfw[:split]``.
 
     Raises:
@@ -232,11 +233,11 @@ def load_image_set(data: str | Path, resolution: int, channels: int | None = Non
         if text == name or text.startswith(name + ":"):
             split = text[len(name) + 1 :] or "train"
             if split not in SPLITS:
-                raise ImgganError(f"--data {text}: unknown split {split!r}; use one of {', '.join(SPLITS)}")
+                raise ImgganError(f"{option} {text}: unknown split {split!r}; use one of {', '.join(SPLITS)}")
             found = _packaged(name, split, resolution)
             if channels == 3 and found.channels == 1:
                 found.images = np.repeat(found.images, 3, axis=3)
             return found
     if ":" in text and not Path(text).exists() and text.split(":", 1)[0] in ("sklearn", "skimage", "emoji"):
-        raise ImgganError(f"--data {text}: unknown packaged source; known: {', '.join(PACKAGED)}")
-    return load_folder(Path(text).expanduser(), resolution, channels)
+        raise ImgganError(f"{option} {text}: unknown packaged source; known: {', '.join(PACKAGED)}")
+    return load_folder(Path(text).expanduser(), resolution, channels, option)

@@ -3,7 +3,9 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from imggan.errors import ImgganError
 from imggan_generate.audit import audit_samples, nearest
 
 
@@ -81,3 +83,11 @@ def test_contrastive_features_keep_altered_copies_next_to_their_originals():
     assert report["pixels"]["fraction_closer_than_closest_pair"] < 0.5
     assert report["features"]["fraction_closer_than_closest_pair"] >= 0.75 and report["features"]["verdict"]["flagged"]
     assert report["flagged"]
+
+
+def test_held_out_images_must_be_some_and_of_the_training_shape():
+    train = np.random.default_rng(0).integers(0, 256, (10, 8, 8, 1), dtype=np.uint8)
+    with pytest.raises(ImgganError, match="no held-out images"):
+        audit_samples(train[:2], train, features=False, held_out=train[:0])
+    with pytest.raises(ImgganError, match="held-out images"):
+        audit_samples(train[:2], train, features=False, held_out=np.zeros((3, 4, 4, 1), np.uint8))

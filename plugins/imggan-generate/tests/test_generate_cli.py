@@ -182,3 +182,17 @@ def test_grid_into_a_folder_names_the_file_by_label(tiny_model: Path, tmp_path: 
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["grid-1.png", "grid-c1.png", "grid.png"]
     same = [cv2.imread(str(tmp_path / "out" / f"grid-{k}.png")) for k in ("1", "c1")]
     assert np.array_equal(*same)  # the class by name and by index: the same grid
+
+
+def test_a_bad_held_out_folder_is_one_error_line_naming_the_option(tiny_faces: Path, tmp_path: Path):
+    (tmp_path / "train").mkdir()
+    (tmp_path / "empty").mkdir()
+    for i in range(4):
+        cv2.imwrite(str(tmp_path / "train" / f"{i}.png"), np.full((32, 32, 3), 60 * i, np.uint8))
+    base = ["audit", "--model", str(tiny_faces), "--data", str(tmp_path / "train"), "-n", "4", "--no-features"]
+    for held, why in (("empty", "no images"), ("missing", "not a folder")):
+        result = run(*base, "-o", str(tmp_path / held / "au"), "--held-out", str(tmp_path / held))
+        assert result.exit_code == 2, result.output
+        error = [line for line in result.output.splitlines() if line.startswith("Error:")]
+        assert len(error) == 1 and error[0].startswith(f"Error: --held-out {tmp_path / held}: {why}")
+        assert not (tmp_path / held / "au").exists()
