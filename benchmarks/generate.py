@@ -16,8 +16,9 @@ on a test split (checkpoints are chosen on val with ``benchmarks/generate_select
   against train non-faces and made textures) beside the rates of the real test faces, of textures made from them
   and of the test non-faces. The splits are those of the source the model was
   trained on (its card's ``config.data``: ``skimage:lfw-faces`` or ``skimage:lfw``), or ``--faces-data``;
-  ``--faces-train-split`` names the split it trained on (``trainval`` for the shipped ``faces``, trained on the
-  80 non-test faces); ``--faces-other`` (repeatable) and ``--faces-previous`` score other models on the same split.
+  ``--faces-train-split`` names the split it trained on (``train``, the default: the shipped ``faces`` trained on
+  the 70 train faces; ``trainval`` for the previous ``faces``, trained on the 80 non-test faces);
+  ``--faces-other`` (repeatable) and ``--faces-previous`` score other models on the same split.
 * classical baseline: a Gaussian in a PCA space (20 components; per class for digits) fitted on the train
   split, sampled and clipped: the strongest simple parametric image model.
 * audit (``imggan_generate.audit``): 2,000 samples against the training images, pixels and trained features,
@@ -25,7 +26,7 @@ on a test split (checkpoints are chosen on val with ``benchmarks/generate_select
 
 Usage:
     python benchmarks/generate.py [--digits digits] [--faces faces] [--faces-other PATH ...] [--faces-previous M]
-        [--faces-data skimage:lfw-faces] [--faces-train-split trainval] [--json out.json]
+        [--faces-data skimage:lfw-faces] [--faces-train-split train] [--json out.json]
         [--results benchmarks/results] [--update-cards]
 """
 
@@ -231,7 +232,7 @@ def main() -> None:
     parser.add_argument(
         "--faces-train-split",
         default="train",
-        help="the split the faces model trained on (trainval: the 80 non-test lfw faces, as the shipped faces)",
+        help="the split the faces model trained on (train, as the shipped faces; trainval: the 80 non-test faces)",
     )
     parser.add_argument("--only", choices=["digits", "faces"], default=None)
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results")

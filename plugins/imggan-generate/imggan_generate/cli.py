@@ -54,8 +54,8 @@ copy one mirrored; on by default for such a model, read from its card's config).
 
 \b
 The yardstick: new real images are counted too. A fresh draw of the data distribution beats the closest pair
-of n training images with probability 2/(n+1) (it is then one of the closest pair among all n+1): 2.5 % for
-80 faces, 0.16 % for 1,259 digits. The report gives that expected rate, the leave-one-out rate (each training
+of n training images with probability 2/(n+1) (it is then one of the closest pair among all n+1): 2.8 % for
+the 70 train faces, 0.16 % for 1,259 digits. The report gives that expected rate, the leave-one-out rate (each training
 image audited against the others) and, with --held-out DATA (real images not trained on), their measured
 rate; the model is FLAGGED when its count is improbably high for new real images (one-sided p < --alpha,
 allowing for how much the rate varies with the training set). --strict exits 1 when it is flagged.
