@@ -75,6 +75,54 @@ def swd(a: np.ndarray, b: np.ndarray) -> float:
     return float(multiscale_swd(list(a), list(b), levels=3, patches_per_image=128, seed=0)["mean"])
 
 
+def conditional_methods(clf, train, test, generated: np.ndarray, labels: np.ndarray, baseline: np.ndarray, model: str):
+    """The table of a conditional model: rows for the real train split, the class-conditional Gaussian
+    (``baseline``, labelled like ``generated``) and the model's ``generated`` images.
+
+    Each row: label accuracy under ``clf`` (mean and per class), CAS on ``test``, KID x 10^3 in ``clf``'s
+    features against ``test`` and SWD to ``test``.
+    """
+    feats_test = clf.features(test.images)
+
+    def describe(name: str, images: np.ndarray, image_labels: np.ndarray) -> dict:
+        acc = label_accuracy(clf, images, image_labels)
+        return {
+            "method": name,
+            "label_accuracy": acc["mean"],
+            "label_accuracy_per_class": [round(v, 3) for v in acc["per_class"]],
+            "cas": classification_accuracy_score(images, image_labels, test.images, test.labels, steps=1500, size=16),
+            "kid_test_x1000": kid(clf.features(images), feats_test)["x1000"],
+            "swd_test": swd(images, test.images),
+        }
+
+    return [
+        describe("real train split (reference)", train.images, train.labels),
+        describe("class-conditional Gaussian in PCA-20 (classical)", baseline, labels),
+        describe(f"imggan generate --model {model}", generated, labels),
+    ]
+
+
+def write_json(out: dict, path: Path | None) -> None:
+    """Print ``out`` as JSON and, with ``path``, write it there atomically."""
+    from imggan.weights import atomic_write_bytes
+
+    text = json.dumps(out, indent=2)
+    print(text)
+    if path:
+        atomic_write_bytes(path, (text + "\n").encode())
+
+
+def update_card(name: str, figures: dict, machine_name: str, protocol: str) -> None:
+    """Write ``figures`` as the ``benchmark`` of the shipped generator ``name``'s card (atomically)."""
+    from imggan.weights import atomic_write_bytes, read_card, resolve_model
+    from imggan_generate.zoo import shipped_models
+
+    entry = resolve_model("generate", name, shipped_models())
+    card = read_card(entry.path)
+    card["benchmark"] = {"machine": machine_name, "protocol": protocol, **figures}
+    atomic_write_bytes(entry.path.with_suffix(".json"), (json.dumps(card, indent=2, sort_keys=True) + "\n").encode())
+
+
 def digits_rows(model_name: str, results: Path) -> dict:
     """All digits figures."""
     model = load_generator(model_name)
@@ -91,25 +139,8 @@ def digits_rows(model_name: str, results: Path) -> dict:
         "classifier_test_accuracy": clf.accuracy(test.images, test.labels),
         "classifier_train_seconds": clf_seconds,
     }
-    feats_test = clf.features(test.images)
-
-    def describe(name: str, images: np.ndarray, labels: np.ndarray) -> dict:
-        acc = label_accuracy(clf, images, labels)
-        return {
-            "method": name,
-            "label_accuracy": acc["mean"],
-            "label_accuracy_per_class": [round(v, 3) for v in acc["per_class"]],
-            "cas": classification_accuracy_score(images, labels, test.images, test.labels, steps=1500, size=16),
-            "kid_test_x1000": kid(clf.features(images), feats_test)["x1000"],
-            "swd_test": swd(images, test.images),
-        }
-
     baseline = np.concatenate([gaussian_pca(train.images[train.labels == k], per, seed=k) for k in range(10)])
-    rows["methods"] = [
-        describe("real train split (reference)", train.images, train.labels),
-        describe("class-conditional Gaussian in PCA-20 (classical)", baseline, gen_labels),
-        describe(f"imggan generate --model {model_name}", gen, gen_labels),
-    ]
+    rows["methods"] = conditional_methods(clf, train, test, gen, gen_labels, baseline, model_name)
     rows["swd_ratio"] = rows["methods"][2]["swd_test"] / rows["methods"][0]["swd_test"]
     grid = render.grid(
         render.zoom(np.concatenate([generate(model, 10, label=k, seed=k * 10) for k in range(10)]), 4), columns=10
@@ -250,27 +281,14 @@ def main() -> None:
         out["faces"] = faces_rows(
             args.faces, args.faces_other, args.results, args.faces_data, args.faces_previous, args.faces_train_split
         )
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.json:
-        if args.only and args.json.exists():  # one part rerun: keep the other part's figures
-            kept = json.loads(args.json.read_text())
-            kept.update(out)
-            text = json.dumps(kept, indent=2)
-        args.json.write_text(text + "\n")
+    kept = dict(out)
+    if args.json and args.only and args.json.exists():  # one part rerun: keep the other part's figures
+        kept = {**json.loads(args.json.read_text()), **out}
+    write_json(kept, args.json)
     if args.update_cards:
-        from imggan.weights import atomic_write_bytes, read_card, resolve_model
-        from imggan_generate.zoo import shipped_models
-
         for key, name in (("digits", args.digits), ("faces", args.faces)):
-            if key not in out:
-                continue
-            entry = resolve_model("generate", name, shipped_models())
-            card = read_card(entry.path)
-            card["benchmark"] = {"machine": out["machine"], "protocol": "benchmarks/generate.py", **out[key]}
-            atomic_write_bytes(
-                entry.path.with_suffix(".json"), (json.dumps(card, indent=2, sort_keys=True) + "\n").encode()
-            )
+            if key in out:
+                update_card(name, out[key], out["machine"], "benchmarks/generate.py")
 
 
 if __name__ == "__main__":

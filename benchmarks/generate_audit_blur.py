@@ -21,11 +21,11 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import cv2
 import numpy as np
+from generate import write_json
 
 from imggan_generate.api import generate, load_generator
 from imggan_generate.audit import audit_samples
@@ -84,10 +84,7 @@ def main() -> None:
     out["held_out_images"] = images
     out["expected_count"] = expected
     out["counted"] = counts
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    write_json(out, args.json)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from generate import write_json
 
 from imggan_generate.audit import audit_samples, train_autoencoder
 from imggan_generate.audit_stats import expected_rate
@@ -123,10 +124,7 @@ def main() -> None:
         row["seconds"] = time.perf_counter() - t0
         out["networks"][name] = row
         print(json.dumps({name: row}), flush=True)
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    write_json(out, args.json)
 
 
 if __name__ == "__main__":

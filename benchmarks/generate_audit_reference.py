@@ -16,11 +16,10 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
-from generate import gaussian_pca
+from generate import gaussian_pca, write_json
 
 from imggan_generate.audit import audit_samples
 from imggan_generate.data import load_image_set
@@ -44,10 +43,7 @@ def main() -> None:
         report = audit_samples(images, train, mirror=True)
         keys = ("samples", "train_images", "mirror", "pixels", "features", "copies", "flagged")
         out[name] = {k: report[k] for k in keys}
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    write_json(out, args.json)
 
 
 if __name__ == "__main__":

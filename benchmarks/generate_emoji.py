@@ -24,14 +24,13 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
-from generate import gaussian_pca, machine, swd
+from generate import conditional_methods, gaussian_pca, machine, update_card, write_json
 
-from imggan.metrics.generation import classification_accuracy_score, kid, label_accuracy, train_classifier
+from imggan.metrics.generation import train_classifier
 from imggan_generate import render
 from imggan_generate.api import generate, load_generator
 from imggan_generate.audit import audit, audit_samples
@@ -59,27 +58,10 @@ def rows(model_name: str, results: Path) -> dict:
     }
     gen = np.concatenate([generate(model, PER_CLASS, label=k, seed=10_000 + 1000 * k) for k in range(classes)])
     gen_labels = np.repeat(np.arange(classes), PER_CLASS)
-    feats_test = clf.features(test.images)
-
-    def describe(name: str, images: np.ndarray, labels: np.ndarray) -> dict:
-        acc = label_accuracy(clf, images, labels)
-        return {
-            "method": name,
-            "label_accuracy": acc["mean"],
-            "label_accuracy_per_class": [round(v, 3) for v in acc["per_class"]],
-            "cas": classification_accuracy_score(images, labels, test.images, test.labels, steps=1500, size=16),
-            "kid_test_x1000": kid(clf.features(images), feats_test)["x1000"],
-            "swd_test": swd(images, test.images),
-        }
-
     baseline = np.concatenate(
         [gaussian_pca(train.images[train.labels == k], PER_CLASS, seed=k) for k in range(classes)]
     )
-    out["methods"] = [
-        describe("real train split (reference)", train.images, train.labels),
-        describe("class-conditional Gaussian in PCA-20 (classical)", baseline, gen_labels),
-        describe(f"imggan generate --model {model_name}", gen, gen_labels),
-    ]
+    out["methods"] = conditional_methods(clf, train, test, gen, gen_labels, baseline, model_name)
     out["swd_ratio"] = out["methods"][2]["swd_test"] / out["methods"][0]["swd_test"]
     zoomed = render.zoom(np.concatenate([generate(model, 10, label=k, seed=k * 10) for k in range(classes)]), 3)
     render.write_png(results / "generate_emoji_grid.png", render.grid(zoomed, columns=10))
@@ -110,20 +92,9 @@ def main() -> None:
     torch.set_num_threads(1)
     args.results.mkdir(parents=True, exist_ok=True)
     out = {"machine": machine(), "torch": torch.__version__, "threads": 1, "emoji": rows(args.model, args.results)}
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    write_json(out, args.json)
     if args.update_card:
-        from imggan.weights import atomic_write_bytes, read_card, resolve_model
-        from imggan_generate.zoo import shipped_models
-
-        entry = resolve_model("generate", args.model, shipped_models())
-        card = read_card(entry.path)
-        card["benchmark"] = {"machine": out["machine"], "protocol": "benchmarks/generate_emoji.py", **out["emoji"]}
-        atomic_write_bytes(
-            entry.path.with_suffix(".json"), (json.dumps(card, indent=2, sort_keys=True) + "\n").encode()
-        )
+        update_card(args.model, out["emoji"], out["machine"], "benchmarks/generate_emoji.py")
 
 
 if __name__ == "__main__":

@@ -238,7 +238,9 @@ def main() -> None:
         print(json.dumps(out["face_detector"], indent=2))
     print(json.dumps({"chosen": chosen, "chosen_per_run": per_run}, indent=2))
     if args.json:
-        args.json.write_text(json.dumps(out, indent=2) + "\n")
+        from imggan.weights import atomic_write_bytes
+
+        atomic_write_bytes(args.json, (json.dumps(out, indent=2) + "\n").encode())
 
 
 if __name__ == "__main__":
