@@ -97,6 +97,22 @@ def _network(channels: int, side: int, dim: int) -> Any:
     )
 
 
+def _encoder(net: Any, post: Any = None) -> Any:
+    """``encode(images) -> N x d`` float32 of a trained ``net`` (put in eval mode): uint8 N x H x W x C images
+    scaled to [-1, 1] as in training, 512 at a time, each output passed through ``post`` when given."""
+    import torch
+
+    net.eval()
+
+    def encode(batch_images: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(batch_images.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0)
+        with torch.no_grad():
+            parts = [net(x[i : i + 512]) for i in range(0, len(x), 512)]
+            return torch.cat([p if post is None else post(p) for p in parts]).numpy()
+
+    return encode
+
+
 def train_contrastive(
     images: np.ndarray,
     steps: int = 800,
@@ -135,14 +151,7 @@ def train_contrastive(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-    net.eval()
-
-    def encode(batch_images: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(batch_images.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0)
-        with torch.no_grad():
-            return torch.cat([F.normalize(net(x[i : i + 512]), dim=1) for i in range(0, len(x), 512)]).numpy()
-
-    return encode
+    return _encoder(net, lambda z: F.normalize(z, dim=1))
 
 
 def train_autoencoder(images: np.ndarray, steps: int = 600, code: int = 64, seed: int = 0) -> Any:
@@ -175,11 +184,4 @@ def train_autoencoder(images: np.ndarray, steps: int = 600, code: int = 64, seed
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-    encoder.eval()
-
-    def encode(batch_images: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(batch_images.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0)
-        with torch.no_grad():
-            return torch.cat([encoder(x[i : i + 512]) for i in range(0, len(x), 512)]).numpy()
-
-    return encode
+    return _encoder(encoder)
