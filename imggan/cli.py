@@ -344,7 +344,7 @@ def data() -> None:
     "--style-refs",
     is_flag=True,
     help="Instead: recreate the style head's reference images (benchmarks/style.py, the shipped styles' cards) "
-    "from Debian packages (needs apt-get, dpkg-deb) into --refs-dir.",
+    "and the style benchmark's val contents from Debian packages (needs apt-get, dpkg-deb) into --refs-dir.",
 )
 @click.option(
     "--refs-dir",
@@ -379,6 +379,8 @@ def data_fetch(
     images to ROOT/test and object silhouettes to ROOT/masks (see docs/data.md). With --style-refs, only
     the style references (docs/data.md, "Style references"); with --emoji, only the emoji set
     (docs/data.md, "Emoji")."""
+    if (emoji or emoji_tarball) and style_refs:
+        raise click.UsageError("--emoji and --style-refs each fetch one set instead of the training data: give one")
     if emoji or emoji_tarball:
         from imggan.data.emoji import EmojiError, emoji_index, fetch_emoji
 

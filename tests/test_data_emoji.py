@@ -101,3 +101,10 @@ def test_a_wrong_tarball_is_one_error_and_no_folder(tmp_path, tarball):
         emoji.fetch_emoji(tmp_path / "b", tarball=empty, sha256=emoji.sha256_of(empty))
     assert not emoji.default_folder(tmp_path / "a").exists()
     assert not emoji.default_folder(tmp_path / "b").exists()
+
+
+def test_cli_emoji_and_style_refs_together_is_a_usage_error(tmp_path, tarball):
+    args = ["data", "fetch", "--root", str(tmp_path), "--emoji-tarball", str(tarball), "--style-refs"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "give one" in result.output
+    assert not (tmp_path / "emoji").exists()
