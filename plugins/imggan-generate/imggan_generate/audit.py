@@ -193,7 +193,9 @@ def audit_samples(
         encoder: a feature function (images -> N x d) to use instead of training one (e.g. the same
             :func:`train_autoencoder` reused over many checkpoints of one run).
         held_out: real images of the same kind that are *not* training images (uint8, same shape), audited like
-            samples: the rate new real images are counted at, which the verdict compares the samples with.
+            samples: the rate new real images are counted at, which the verdict compares the samples with. A
+            held-out image identical to a training image is an error (it would be counted as a copy and lift the
+            reference rate).
         alpha: the verdict's one-sided level.
 
     Returns:
@@ -210,6 +212,14 @@ def audit_samples(
         raise ImgganError("no held-out images: give real images that are not training images, or none")
     if held_out is not None and held_out.shape[1:] != train.shape[1:]:
         raise ImgganError(f"held-out images {held_out.shape[1:]} and training images {train.shape[1:]} differ")
+    if held_out is not None:
+        known = {image.tobytes() for image in np.ascontiguousarray(train)}
+        shared = sum(image.tobytes() in known for image in np.ascontiguousarray(held_out))
+        if shared:
+            raise ImgganError(
+                f"{shared} of the {len(held_out)} held-out images are training images: "
+                "give real images that were not trained on (e.g. the test split)"
+            )
     flipped = np.ascontiguousarray(train[:, :, ::-1]) if mirror else None
     distinct = len(np.unique(train.reshape(len(train), -1), axis=0))
     pixel, pixel_nn, pixel_idx = _space_report(

@@ -91,3 +91,5 @@ def test_held_out_images_must_be_some_and_of_the_training_shape():
         audit_samples(train[:2], train, features=False, held_out=train[:0])
     with pytest.raises(ImgganError, match="held-out images"):
         audit_samples(train[:2], train, features=False, held_out=np.zeros((3, 4, 4, 1), np.uint8))
+    with pytest.raises(ImgganError, match="2 of the 3 held-out images are training images"):
+        audit_samples(train[:2], train[:8], features=False, held_out=train[6:9])
