@@ -308,14 +308,14 @@ def audit(
 
     channels = int(model.card["arch"]["channels"])
     found = load_image_set(data, model.resolution, channels)
-    samples = to_uint8(draw_samples(model.net, count, seed, resolve_labels(model, count, None, seed)))
-    if mirror is None:
-        mirror = bool((model.card.get("config") or {}).get("flip"))
     if held_out is not None and not isinstance(held_out, np.ndarray):
         held_source = str(held_out)
         held_out = load_image_set(held_out, model.resolution, channels, option="--held-out").images
     else:
         held_source = None if held_out is None else "given images"
+    samples = to_uint8(draw_samples(model.net, count, seed, resolve_labels(model, count, None, seed)))
+    if mirror is None:
+        mirror = bool((model.card.get("config") or {}).get("flip"))
     report = audit_samples(
         samples,
         found.images,
