@@ -211,7 +211,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="score only the checkpoints at multiples of this step")
     parser.add_argument("--reuse", type=Path, default=None, help="earlier output: reuse its val SWD and face rates")
     parser.add_argument(
-        "--literal-audit", action="store_true", help="digits: the issue's literal audit bar (0 samples counted)"
+        "--literal-audit", action="store_true", help="labelled sets: the issue's literal audit bar (0 samples counted)"
     )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
