@@ -262,8 +262,8 @@ def stylize_array(
             the content at the working resolution (0.45 at 0.5 with the shipped presets).
         size: working resolution (long side) of the optimisation.
         quality: ``"fast"``, ``"best"`` or a :class:`Preset`.
-        seed: fixes every random draw (patch positions, projections): the same seed, device and number of
-            torch threads give the same result (:func:`reproducible`).
+        seed: fixes every random draw (the start's noise, patch positions, projections): the same seed,
+            device and number of torch threads give the same result (:func:`reproducible`).
         preserve_colors: keep the content's chroma (Lab a*, b*) and take only lightness from the result.
         style_scale: scale of the reference's textures relative to the picture (1 = same pixel area).
         device: where to optimise.
