@@ -8,7 +8,8 @@ GPDM-like multi-scale patch distribution matching, starting from the content ima
 2. The colour stage: the content with the reference's colour histogram (per channel; with
    ``preserve_colors`` only its Lab lightness, chroma kept), :func:`imggan_style.color.transfer_color`.
 3. Coarse to fine over ``len(preset.steps)`` levels (long side ``size / 2**k``): the coarsest level starts
-   from the colour stage's image; each finer level from the previous result upsampled plus
+   from the colour stage's image plus seeded Gaussian noise (``preset.noise``, 0.03: without it a smooth
+   gradient's contours grow into concentric rings); each finer level from the previous result upsampled plus
    ``detail * (1 - strength)`` times the colour stage's own detail at that level.
 4. At each level Adam (learning rate decaying to 0, cosine) minimises, over the pixels,
    ``patch SWD + colour SWD + band SWD + content_weight * |blur(b(x)) - blur(b(h))|^2``:
@@ -88,6 +89,10 @@ class Preset:
             draw's cost).
         content_floor: the blurred-gray SSIM to the content the result keeps at strength 0; the floor
             at strength ``s`` is ``content_floor * (1 - s)`` (:mod:`imggan_style.keep`; 0 = none).
+        noise: standard deviation of the Gaussian noise (seeded) added to the coarsest level's start. On a
+            smooth region (a sky, a gradient) the style terms have no texture of the content to grow but the
+            region's own faint contours, and grow them into rings along its isophotes; noise gives them an
+            isotropic seed instead (0 = none).
     """
 
     steps: tuple[int, ...]
@@ -106,6 +111,7 @@ class Preset:
     decay: bool = False
     reference_patches: int = 8192
     content_floor: float = 0.0
+    noise: float = 0.0
 
 
 _FAST = Preset(
@@ -121,6 +127,7 @@ _FAST = Preset(
     final_color=1.0,
     decay=True,
     content_floor=FLOOR_AT_FULL,
+    noise=0.03,
 )
 # best = the fast stages with twice the steps per level and 96 projections
 PRESETS: dict[str, Preset] = {
@@ -255,8 +262,8 @@ def stylize_array(
             the content at the working resolution (0.45 at 0.5 with the shipped presets).
         size: working resolution (long side) of the optimisation.
         quality: ``"fast"``, ``"best"`` or a :class:`Preset`.
-        seed: fixes every random draw (patch positions, projections): the same seed, device and number of
-            torch threads give the same result (:func:`reproducible`).
+        seed: fixes every random draw (the start's noise, patch positions, projections): the same seed,
+            device and number of torch threads give the same result (:func:`reproducible`).
         preserve_colors: keep the content's chroma (Lab a*, b*) and take only lightness from the result.
         style_scale: scale of the reference's textures relative to the picture (1 = same pixel area).
         device: where to optimise.
@@ -333,6 +340,8 @@ def _optimise(
         s = _tensor(style_level, device)
         if x is None:
             x = c.clone()
+            if preset.noise:
+                x = x + preset.noise * torch.randn(x.shape, generator=generator).to(device)
         else:
             coarse = F.interpolate(c, size=x.shape[-2:], mode="area")
             detail = c - F.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=False)

@@ -24,8 +24,9 @@ STYLIZE_HELP = """Repaint images in the style of a reference image (--style), or
 
 \b
 Default path (no --model): the photo with the reference's colours first, then multi-scale matching
-of the reference's 7x7 patch distribution (sliced Wasserstein, coarse to fine) with a content term,
-then the reference's fine-texture and colour histograms; no pretrained network.
+of the reference's 7x7 patch distribution (sliced Wasserstein, coarse to fine, from the photo plus a
+little seeded noise, so a smooth gradient gets texture, not rings) with a content term, then the
+reference's fine-texture and colour histograms; no pretrained network.
   --strength 0..1   0 keeps the photo, 1 follows only the style statistics (default 0.5); the result
                     keeps a blurred-grayscale SSIM of at least 0.9 x (1 - strength) to the photo (0.45
                     at 0.5): below that its broad light and dark are moved toward the photo's

@@ -27,6 +27,12 @@ def painting() -> np.ndarray:
     return _rgb("wesnoth-mountains.jpg", (48, 32))
 
 
+@pytest.fixture(scope="session")
+def painting96() -> np.ndarray:
+    """The bundled reference at 96x64, float RGB (its texture at a size a 96-px picture can show)."""
+    return _rgb("wesnoth-mountains.jpg", (96, 64))
+
+
 @pytest.fixture()
 def files(tmp_path: Path) -> dict[str, Path]:
     """A small photo, the reference, a broken image and a folder of photos on disk."""
