@@ -116,3 +116,36 @@ def test_a_smooth_8bit_gradient_gets_texture_not_rings(painting96):
     plain = stylize_array(content, painting96, size=size, quality=replace(preset, noise=0.0), seed=0)
     seeded_share, plain_share = _ring_share(seeded, radius), _ring_share(plain, radius)
     assert seeded_share < 0.12 < plain_share, (seeded_share, plain_share)
+
+
+def test_the_normalised_content_weight_is_a_fraction_of_the_style_gradient():
+    rng = np.random.default_rng(0)
+    c = torch.from_numpy(rng.random((1, 3, 24, 24), dtype=np.float32))
+    x = (c + 0.1 * torch.randn(c.shape, generator=torch.Generator().manual_seed(0))).requires_grad_(True)
+    style_loss = (x - 0.9).square().sum()
+    w1 = optimize._normalised_weight(x, style_loss, c, 0.5)
+    w10 = optimize._normalised_weight(x, 10 * style_loss, c, 0.5)
+    assert w1 > 0 and w10 == pytest.approx(10 * w1, rel=1e-4)  # tied to the style terms' gradient size
+    assert optimize._normalised_weight(x, style_loss, c, 1.0) == pytest.approx(2 * w1, rel=1e-4)
+
+
+def _stripe_correlation(preset: Preset) -> float:
+    rng = np.random.default_rng(0)
+    stripes = (np.arange(64) // 6 % 2).astype(np.float32)  # dark trunks on a dark ground, 6 px wide
+    content = np.repeat((0.04 + 0.16 * np.tile(stripes, (64, 1)))[..., None], 3, -1)
+    content = np.clip(content + rng.normal(0, 0.02, content.shape), 0, 1).astype(np.float32)
+    ramp = np.linspace(0.7, 1.0, 64, dtype=np.float32)  # a bright, smooth reference
+    style = np.stack([np.tile(ramp, (64, 1)), np.tile(ramp[:, None], (1, 64)), np.full((64, 64), 0.9)], -1)
+    out = stylize_array(content, style.astype(np.float32), quality=preset, size=64, seed=0)
+
+    def low(x: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(x.mean(-1), (0, 0), 2).ravel()
+
+    return float(np.corrcoef(low(out), low(content))[0, 1])
+
+
+def test_the_normalised_content_weight_keeps_dark_structure_under_a_bright_reference():
+    raw = replace(STAGED, final_bands=0, final_color=0.0, content_floor=0.0)  # the optimiser's own output
+    fixed = _stripe_correlation(replace(raw, content_fraction=0.0))
+    normalised = _stripe_correlation(replace(raw, content_fraction=1.0))
+    assert normalised > fixed + 0.1, (fixed, normalised)
