@@ -184,15 +184,20 @@ def structure(x: torch.Tensor, sigma: float = 2.0, standardise: bool = True) -> 
     return (low - mean) / std
 
 
-def _normalised_weight(x: torch.Tensor, style_loss: torch.Tensor, c: torch.Tensor, fraction: float) -> float:
+def _normalised_weight(
+    x: torch.Tensor, style_loss: torch.Tensor, c: torch.Tensor, fraction: float, fixed: float
+) -> float:
     """Content weight whose pull, at a probe halfway between the level's target and its flat mean, has
-    ``fraction`` times the norm of the style terms' gradient at ``x`` (see :attr:`Preset.content_fraction`)."""
+    ``fraction`` times the norm of the style terms' gradient at ``x`` (see :attr:`Preset.content_fraction`);
+    ``fixed`` for a flat target, which has no structure to pull toward."""
     g_style = torch.autograd.grad(style_loss, x, retain_graph=True)[0].norm()
     with torch.enable_grad():
         probe = (c + 0.5 * (c.mean(dim=(2, 3), keepdim=True) - c)).detach().requires_grad_(True)
         term = (structure(probe, standardise=False) - structure(c, standardise=False)).square().mean()
         g_content = torch.autograd.grad(term, probe)[0].norm()
-    return float(fraction * g_style / g_content.clamp_min(1e-12))
+    if g_content < 1e-8:
+        return fixed
+    return float(fraction * g_style / g_content)
 
 
 def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -396,7 +401,8 @@ def _optimise(
                 loss = loss + preset.band_weight * reference.band_loss(x, preset.patches)
             if weight > 0:
                 if step == 0 and preset.content_fraction > 0 and (h, w) != shapes[0]:
-                    weight = _normalised_weight(x, loss, c, preset.content_fraction * content_weight(strength))
+                    fraction = preset.content_fraction * content_weight(strength)
+                    weight = _normalised_weight(x, loss, c, fraction, base_weight)
                 term = (structure(x, standardise=False) - target).square().mean()
                 loss = loss + weight * term
             loss.backward()
