@@ -81,9 +81,10 @@ def keep_content(result: np.ndarray, content: np.ndarray, floor: float, steps: i
     ``t`` found in ``steps`` halvings (``result + t * (blur(gray(content)) - blur(gray(result)))``, added to
     R, G and B alike, clipped to [0, 1]); ``t = 1`` gives the content's blurred brightness under the
     result's finer detail, which clears any floor this module hands out. At or above the floor (or with
-    ``floor <= 0``) ``result`` comes back as it is.
+    ``floor <= 0``, or an image smaller than SSIM's 7x7 window, where the measure is undefined) ``result`` comes
+    back as it is.
     """
-    if floor <= 0:
+    if floor <= 0 or min(result.shape[:2]) < WINDOW:
         return result
     target = _blur(_gray(content))
     if ssim(_blur(_gray(result)), target) >= floor:

@@ -85,3 +85,9 @@ def test_a_smooth_sky_gets_no_colour_blobs(painting):
         return np.hypot(lab[..., 1], lab[..., 2])
 
     assert (chroma(out) > np.percentile(chroma(style), 99) + 10).mean() < 0.03
+
+
+def test_an_image_smaller_than_the_window_is_returned_as_it_is():
+    bright = np.full((5, 5, 3), 0.9, np.float32)
+    dark = np.full((5, 5, 3), 0.1, np.float32)
+    assert keep_content(bright, dark, 0.45) is bright  # SSIM has no 7x7 window here: nothing to keep
