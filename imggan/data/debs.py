@@ -23,6 +23,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from imggan.data.staging import staged_folder
+
 
 class DebError(RuntimeError):
     """A package cannot be had: no ``apt-get``/``dpkg-deb`` on PATH, or the download or unpacking failed."""
@@ -72,14 +74,10 @@ def extract(deb: Path, target: Path) -> Path:
         return target
     if shutil.which("dpkg-deb") is None:
         raise DebError(f"dpkg-deb not found: it unpacks {deb.name}")
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.parent.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(["dpkg-deb", "-x", str(deb), str(partial)], capture_output=True, text=True)
-    if result.returncode != 0:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise DebError(f"dpkg-deb -x {deb.name} failed: {result.stderr.strip()}")
-    partial.rename(target)
+    with staged_folder(target) as partial:
+        result = subprocess.run(["dpkg-deb", "-x", str(deb), str(partial)], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise DebError(f"dpkg-deb -x {deb.name} failed: {result.stderr.strip()}")
     return target
 
 

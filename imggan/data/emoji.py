@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 
 from imggan.data.sources import DEFAULT_ROOT
+from imggan.data.staging import staged_folder
 from imggan.errors import ImgganError
 
 PACKAGE = "emoji-datasource-google"
@@ -140,34 +141,31 @@ def extract(tarball: Path, target: Path, vendor: str = VENDOR, size: int = 64, s
     """
     if target.is_dir():
         return target
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    (partial / "png").mkdir(parents=True)
-    prefix, images = f"package/img/{vendor}/{size}/", 0
-    try:
-        with tarfile.open(tarball, "r:gz") as tar:
-            for member in tar:
-                if not member.isfile():
-                    continue
-                name = member.name
-                if name in ("package/emoji.json", "package/LICENSE", "package/README.md"):
-                    dest = partial / Path(name).name
-                elif name.startswith(prefix) and name.endswith(".png") and "/" not in name[len(prefix) :]:
-                    dest, images = partial / "png" / Path(name).name, images + 1
-                else:
-                    continue
-                handle = tar.extractfile(member)
-                assert handle is not None
-                dest.write_bytes(handle.read())
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise EmojiError(f"{tarball}: not a readable npm tarball ({exc})") from exc
-    if not (partial / "emoji.json").is_file() or not images:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise EmojiError(f"{tarball}: no package/emoji.json or no {prefix}*.png inside")
-    if source is not None:
-        (partial / "SOURCE.json").write_text(json.dumps(source, indent=2) + "\n")
-    partial.rename(target)
+    prefix = f"package/img/{vendor}/{size}/"
+    with staged_folder(target) as partial:
+        (partial / "png").mkdir()
+        images = 0
+        try:
+            with tarfile.open(tarball, "r:gz") as tar:
+                for member in tar:
+                    if not member.isfile():
+                        continue
+                    name = member.name
+                    if name in ("package/emoji.json", "package/LICENSE", "package/README.md"):
+                        dest = partial / Path(name).name
+                    elif name.startswith(prefix) and name.endswith(".png") and "/" not in name[len(prefix) :]:
+                        dest, images = partial / "png" / Path(name).name, images + 1
+                    else:
+                        continue
+                    handle = tar.extractfile(member)
+                    assert handle is not None
+                    dest.write_bytes(handle.read())
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise EmojiError(f"{tarball}: not a readable npm tarball ({exc})") from exc
+        if not (partial / "emoji.json").is_file() or not images:
+            raise EmojiError(f"{tarball}: no package/emoji.json or no {prefix}*.png inside")
+        if source is not None:
+            (partial / "SOURCE.json").write_text(json.dumps(source, indent=2) + "\n")
     return target
 
 
