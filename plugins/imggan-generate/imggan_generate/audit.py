@@ -222,14 +222,15 @@ def audit_samples(
             )
     flipped = np.ascontiguousarray(train[:, :, ::-1]) if mirror else None
     distinct = len(np.unique(train.reshape(len(train), -1), axis=0))
-    pixel, pixel_nn, pixel_idx = _space_report(
-        _flat(samples),
-        _flat(train),
-        None if flipped is None else _flat(flipped),
-        None if held_out is None else _flat(held_out),
-        distinct,
-        alpha,
-    )
+
+    def report_in(vectors: Any) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+        """The audit in the space of ``vectors`` (images -> N x d rows): samples, references, held-out."""
+        queries, references = vectors(samples), vectors(train)
+        mirrored = None if flipped is None else vectors(flipped)
+        held = None if held_out is None else vectors(held_out)
+        return _space_report(queries, references, mirrored, held, distinct, alpha)
+
+    pixel, pixel_nn, pixel_idx = report_in(_flat)
     pixel = _rms(pixel, samples[0].size)
     feature_report = None
     if features:
@@ -237,14 +238,7 @@ def audit_samples(
             encode, name = encoder, "given encoder"
         else:
             encode, name = _feature_network(train, labels, feature_steps, flipped)
-        feature_report, feature_nn, feature_idx = _space_report(
-            encode(samples),
-            encode(train),
-            None if flipped is None else encode(flipped),
-            None if held_out is None else encode(held_out),
-            distinct,
-            alpha,
-        )
+        feature_report, feature_nn, feature_idx = report_in(encode)
         feature_report["network"] = name
     spaces = [pixel] + ([feature_report] if feature_report else [])
     report = {
