@@ -185,15 +185,15 @@ def structure(x: torch.Tensor, sigma: float = 2.0, standardise: bool = True) -> 
 
 
 def _normalised_weight(
-    x: torch.Tensor, style_loss: torch.Tensor, c: torch.Tensor, fraction: float, fixed: float
+    x: torch.Tensor, style_loss: torch.Tensor, c: torch.Tensor, target: torch.Tensor, fraction: float, fixed: float
 ) -> float:
-    """Content weight whose pull, at a probe halfway between the level's target and its flat mean, has
-    ``fraction`` times the norm of the style terms' gradient at ``x`` (see :attr:`Preset.content_fraction`);
-    ``fixed`` for a flat target, which has no structure to pull toward."""
+    """Content weight whose pull, at a probe halfway between the level's image ``c`` (whose structure is
+    ``target``) and its flat mean, has ``fraction`` times the norm of the style terms' gradient at ``x`` (see
+    :attr:`Preset.content_fraction`); ``fixed`` for a flat target, which has no structure to pull toward."""
     g_style = torch.autograd.grad(style_loss, x, retain_graph=True)[0].norm()
     with torch.enable_grad():
         probe = (c + 0.5 * (c.mean(dim=(2, 3), keepdim=True) - c)).detach().requires_grad_(True)
-        term = (structure(probe, standardise=False) - structure(c, standardise=False)).square().mean()
+        term = (structure(probe, standardise=False) - target).square().mean()
         g_content = torch.autograd.grad(term, probe)[0].norm()
     if g_content < 1e-8:
         return fixed
@@ -402,7 +402,7 @@ def _optimise(
             if weight > 0:
                 if step == 0 and preset.content_fraction > 0 and (h, w) != shapes[0]:
                     fraction = preset.content_fraction * content_weight(strength)
-                    weight = _normalised_weight(x, loss, c, fraction, base_weight)
+                    weight = _normalised_weight(x, loss, c, target, fraction, base_weight)
                 term = (structure(x, standardise=False) - target).square().mean()
                 loss = loss + weight * term
             loss.backward()

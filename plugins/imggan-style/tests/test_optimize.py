@@ -123,12 +123,15 @@ def test_the_normalised_content_weight_is_a_fraction_of_the_style_gradient():
     c = torch.from_numpy(rng.random((1, 3, 24, 24), dtype=np.float32))
     x = (c + 0.1 * torch.randn(c.shape, generator=torch.Generator().manual_seed(0))).requires_grad_(True)
     style_loss = (x - 0.9).square().sum()
-    w1 = optimize._normalised_weight(x, style_loss, c, 0.5, 1.0)
-    w10 = optimize._normalised_weight(x, 10 * style_loss, c, 0.5, 1.0)
+    target = optimize.structure(c, standardise=False)
+    w1 = optimize._normalised_weight(x, style_loss, c, target, 0.5, 1.0)
+    w10 = optimize._normalised_weight(x, 10 * style_loss, c, target, 0.5, 1.0)
     assert w1 > 0 and w10 == pytest.approx(10 * w1, rel=1e-4)  # tied to the style terms' gradient size
-    assert optimize._normalised_weight(x, style_loss, c, 1.0, 1.0) == pytest.approx(2 * w1, rel=1e-4)
+    assert optimize._normalised_weight(x, style_loss, c, target, 1.0, 1.0) == pytest.approx(2 * w1, rel=1e-4)
     flat = torch.full_like(c, 0.4)
-    assert optimize._normalised_weight(x, style_loss, flat, 0.5, 1.0) == 1.0  # nothing to keep: the fixed weight
+    flat_target = optimize.structure(flat, standardise=False)
+    # nothing to keep: the fixed weight
+    assert optimize._normalised_weight(x, style_loss, flat, flat_target, 0.5, 1.0) == 1.0
 
 
 def _stripe_correlation(preset: Preset) -> float:
