@@ -124,6 +124,7 @@ class Preset:
     content_floor: float = 0.0
     noise: float = 0.0
     content_fraction: float = 0.0
+    band_scales: int = 1
 
 
 _FAST = Preset(
@@ -388,7 +389,7 @@ def _optimise(
         )
         reference = StyleQuantiles(
             s, preset.scales, preset.projections, preset.reference_patches, generator=generator,
-            subspace=preset.subspace,
+            subspace=preset.subspace, band_scales=preset.band_scales,
         )  # fmt: skip
         for step in range(n_steps):
             if step and step % preset.redraw == 0:
