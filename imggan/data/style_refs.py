@@ -108,6 +108,20 @@ STYLE_REFS: tuple[StyleRef, ...] = (
     StyleRef("val-safelanding.jpg", PLASMA, f"{_WALL}/SafeLanding/contents/images/5120x2880.jpg",
              _plasma_licence("Louis Durrant", "CC-BY-SA-4.0"), "copy",
              "7341ff2532d1a13a2ba35f2a9219a2c6cb070446f1aae4ce9a3a981c3bedd32f", "benchmarks/style.py val split"),
+    # val references where histogram matching is already strong: for each val content, the reference of the
+    # same packages (used nowhere else) that histogram matching brings closest, when under 0.17 (screened on
+    # histogram matching alone, before any imggan output on them; Volna has none under 0.17)
+    StyleRef("val-eveningglow.jpg", PLASMA, f"{_WALL}/EveningGlow/contents/images/2560x1600.jpg",
+             _plasma_licence("Ian Hex", "LGPL-3"), "copy",
+             "586682dcb362b9f620068f10138f87d0d3649939aef238adc5807cb951976a7a", "benchmarks/style.py val split"),
+    StyleRef("val-hills02.jpg", WESNOTH, f"{_STORY}/landscape-hills-02.jpg", _WESNOTH_LICENCE, "copy",
+             "a868d3988bc00d9e418058e86e5a038153cf9eff5fa80863332a1647f1725be2", "benchmarks/style.py val split"),
+    StyleRef("val-icecold.jpg", PLASMA, f"{_WALL}/IceCold/contents/images/5120x2880.png",
+             _plasma_licence("Santiago Cézar", "CC-BY-SA-4.0"), "jpeg95",
+             "2ab411765f39998487c261b4df7302bf8e0e9de915b8cb187b7c27597f6ff6b3", "benchmarks/style.py val split"),
+    StyleRef("val-onestandsout.jpg", PLASMA, f"{_WALL}/OneStandsOut/contents/images/2560x1600.jpg",
+             _plasma_licence("Risto Saukonpää", "LGPL-3"), "copy",
+             "cb507baf1dafdcae362264f3aba9483ed4be5f6c9fdd770f0ec0920c6d9e80fd", "benchmarks/style.py val split"),
     # val contents (photographs to stylise, not references): a smooth sky-and-sea photo and a dark, smooth gradient
     StyleRef("val-content-maldives.jpg", MALDIVES, f"{_SDDM}/maldives/background.jpg",
              "CC-BY-3.0 (photo by Nevit Dilmen, 2008; usr/share/doc/sddm-theme-maldives/copyright)", "copy",

@@ -22,9 +22,14 @@ Example:
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+
+_EXP = os.environ.get("IMGGAN_BAND2", "rgb")
 
 
 def sorted_rows(values: torch.Tensor) -> torch.Tensor:
@@ -218,12 +223,25 @@ class StyleQuantiles:
                 if min(image.shape[-2:]) < 16:
                     break
                 image = F.avg_pool2d(image, 2)
-            band = detail_band(image)
+            band = detail_band(self._band_input(image, octave))
             self.band_scales.append(band.std(dim=(0, 2, 3), keepdim=True) + 1e-3)
             self.bands.append(band / self.band_scales[-1])
+        self.band_bases: list[torch.Tensor | None] = [None]
+        for band in self.bands[1:]:
+            if _EXP != "sub":
+                self.band_bases.append(None)
+                continue
+            patches = sample_patches(band, 4096, size, generator).double()
+            centred = patches - patches.mean(0)
+            _, vectors = torch.linalg.eigh(centred.T @ centred)
+            self.band_bases.append(vectors[:, -min(subspace, vectors.shape[1]) :].to(style.dtype).contiguous())
         self.directions: list[torch.Tensor] = []
         self.sorted: list[torch.Tensor] = []
         self.redraw()
+
+    @staticmethod
+    def _band_input(x: torch.Tensor, octave: int) -> torch.Tensor:
+        return x.mean(1, keepdim=True) if octave and _EXP == "gray" else x
 
     def redraw(self) -> None:
         """New random directions, and the reference's sorted projections on them."""
@@ -240,9 +258,12 @@ class StyleQuantiles:
             self.directions.append(d)
             self.sorted.append(sorted_rows((patches @ d).T))
         self.band_directions, self.band_sorted = [], []
-        for band in self.bands:
+        for band, basis in zip(self.bands, self.band_bases, strict=True):
             patches = sample_patches(band, self.reference_patches, self.size, self.generator)
-            d = random_directions(patches.shape[1], self.projections, self.generator, patches.device)
+            if basis is None:
+                d = random_directions(patches.shape[1], self.projections, self.generator, patches.device)
+            else:
+                d = basis @ random_directions(basis.shape[1], self.projections, self.generator, patches.device)
             self.band_directions.append(d)
             self.band_sorted.append(sorted_rows((patches @ d).T))
 
@@ -278,7 +299,7 @@ class StyleQuantiles:
                 if min(x.shape[-2:]) < 16:
                     break
                 x = F.avg_pool2d(x, 2)
-            patches = grid_patches(detail_band(x) / scale, count, self.size, self.generator)
+            patches = grid_patches(detail_band(self._band_input(x, octave)) / scale, count, self.size, self.generator)
             total = total + sorted_distance(patches @ directions, reference)
         return total
 
