@@ -15,8 +15,9 @@ GPDM-like multi-scale patch distribution matching, starting from the content ima
    ``patch SWD + colour SWD + band SWD + content_weight * |blur(b(x)) - blur(b(h))|^2``:
    the patch term over two octaves in the reference patches' principal subspace, the colour term on
    single pixels, the band term on the finest Laplacian band scaled by the reference's (grain where the
-   reference is smooth costs a lot), and ``b`` the brightness (mean of R, G, B) blurred with sigma 2 px,
-   ``h`` the colour stage's image: the content term keeps shapes and their light and dark, in the
+   reference is smooth costs a lot; on the two finest levels only, ``preset.band_levels``: on coarser ones
+   it grows grain into the result's coarse structure), and ``b`` the brightness (mean of R, G, B) blurred
+   with sigma 2 px, ``h`` the colour stage's image: the content term keeps shapes and their light and dark, in the
    reference's tones. ``strength`` in [0, 1] sets the balance:
    ``content_weight = base * ((1 - strength) / strength)^2``; 0 returns the content, 1 drops the term.
    On every level but the coarsest that weight is scaled per level (``preset.content_fraction``): at the
@@ -285,7 +286,8 @@ def _optimise(
     style_work = _style_at(style, fh * fw, style_scale)
     colored = transfer_color(_resize(content, fh, fw), style_work, preserve_colors)
     x: torch.Tensor | None = None
-    for (h, w), n_steps in zip(shapes, steps, strict=True):
+    for index, ((h, w), n_steps) in enumerate(zip(shapes, steps, strict=True)):
+        band_weight = preset.band_weight if not preset.band_levels or index >= len(shapes) - preset.band_levels else 0.0
         content_level = _resize(colored, h, w)
         style_level = _style_at(style, h * w, style_scale)
         c = _tensor(content_level, device)
@@ -310,7 +312,7 @@ def _optimise(
         )
         reference = StyleQuantiles(
             s, preset.scales, preset.projections, preset.reference_patches, generator=generator,
-            subspace=preset.subspace, band_scales=preset.band_scales,
+            subspace=preset.subspace,
         )  # fmt: skip
         for step in range(n_steps):
             if step and step % preset.redraw == 0:
@@ -319,8 +321,8 @@ def _optimise(
             loss = reference.loss(x, preset.patches)
             if preset.color_weight:
                 loss = loss + preset.color_weight * reference.color_loss(x)
-            if preset.band_weight:
-                loss = loss + preset.band_weight * reference.band_loss(x, preset.patches)
+            if band_weight:
+                loss = loss + band_weight * reference.band_loss(x, preset.patches)
             if weight > 0:
                 if step == 0 and preset.content_fraction > 0 and (h, w) != shapes[0]:
                     fraction = preset.content_fraction * content_weight(strength)

@@ -51,9 +51,11 @@ class Preset:
             step so that the content term's gradient at a probe halfway between the target and its flat
             mean has ``content_fraction * content_weight(strength)`` times the norm of the style terms'
             gradient (0 = the fixed :func:`content_weight` everywhere).
-        band_scales: octaves whose detail band the band term compares (1 = the finest band only; 2 adds the
-            band of the level halved: the benchmark's middle pyramid level at the finest level;
-            :class:`imggan_style.swd.StyleQuantiles`).
+        band_levels: the band term is on the finest ``band_levels`` levels only (0 = every level). On a
+            coarse level the reference brought down to its size has fine texture everywhere, and matching it
+            there grows texture at that scale into the result's coarse structure (confetti grain on smooth
+            gradients, its low-pass level farther from the reference's); from the working resolution's half
+            up the term only shapes fine texture.
     """
 
     steps: tuple[int, ...]
@@ -74,7 +76,7 @@ class Preset:
     content_floor: float = 0.0
     noise: float = 0.0
     content_fraction: float = 0.0
-    band_scales: int = 1
+    band_levels: int = 0
 
 
 _FAST = Preset(
@@ -92,6 +94,7 @@ _FAST = Preset(
     content_floor=FLOOR_AT_FULL,
     noise=0.03,
     content_fraction=1.0,
+    band_levels=2,
 )
 # best = the fast stages with twice the steps per level and 96 projections
 PRESETS: dict[str, Preset] = {

@@ -22,14 +22,9 @@ Example:
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-
-_EXP = os.environ.get("IMGGAN_BAND2", "rgb")
 
 
 def sorted_rows(values: torch.Tensor) -> torch.Tensor:
@@ -180,8 +175,6 @@ class StyleQuantiles:
             slowly: flat regions diffuse along random directions the reference never varies in, which
             shows as colour noise; inside the reference's own subspace every step moves towards its patches.
         generator: source of every random draw.
-        band_scales: octaves whose detail band :meth:`band_loss` compares (1 = the finest band only; 2 adds
-            the band of the image halved, the next level of ProGAN's pyramid).
     """
 
     def __init__(
@@ -193,7 +186,6 @@ class StyleQuantiles:
         size: int = 7,
         generator: torch.Generator | None = None,
         subspace: int = 32,
-        band_scales: int = 1,
     ) -> None:
         self.octaves = [style]
         for _ in range(scales - 1):
@@ -215,33 +207,12 @@ class StyleQuantiles:
             centred = patches - patches.mean(0)
             _, vectors = torch.linalg.eigh(centred.T @ centred)  # ascending eigenvalues
             self.bases.append(vectors[:, -min(subspace, vectors.shape[1]) :].to(style.dtype).contiguous())
-        self.band_scales: list[torch.Tensor] = []  # per octave: the reference band's std per channel
-        self.bands: list[torch.Tensor] = []  # per octave: the reference's band divided by it
-        image = style
-        for octave in range(max(1, int(band_scales))):
-            if octave:
-                if min(image.shape[-2:]) < 16:
-                    break
-                image = F.avg_pool2d(image, 2)
-            band = detail_band(self._band_input(image, octave))
-            self.band_scales.append(band.std(dim=(0, 2, 3), keepdim=True) + 1e-3)
-            self.bands.append(band / self.band_scales[-1])
-        self.band_bases: list[torch.Tensor | None] = [None]
-        for band in self.bands[1:]:
-            if _EXP != "sub":
-                self.band_bases.append(None)
-                continue
-            patches = sample_patches(band, 4096, size, generator).double()
-            centred = patches - patches.mean(0)
-            _, vectors = torch.linalg.eigh(centred.T @ centred)
-            self.band_bases.append(vectors[:, -min(subspace, vectors.shape[1]) :].to(style.dtype).contiguous())
+        band = detail_band(style)
+        self.band_scale = band.std(dim=(0, 2, 3), keepdim=True) + 1e-3
+        self.band = band / self.band_scale
         self.directions: list[torch.Tensor] = []
         self.sorted: list[torch.Tensor] = []
         self.redraw()
-
-    @staticmethod
-    def _band_input(x: torch.Tensor, octave: int) -> torch.Tensor:
-        return x.mean(1, keepdim=True) if octave and _EXP == "gray" else x
 
     def redraw(self) -> None:
         """New random directions, and the reference's sorted projections on them."""
@@ -257,15 +228,9 @@ class StyleQuantiles:
                 d = basis @ random_directions(basis.shape[1], self.projections, self.generator, patches.device)
             self.directions.append(d)
             self.sorted.append(sorted_rows((patches @ d).T))
-        self.band_directions, self.band_sorted = [], []
-        for band, basis in zip(self.bands, self.band_bases, strict=True):
-            patches = sample_patches(band, self.reference_patches, self.size, self.generator)
-            if basis is None:
-                d = random_directions(patches.shape[1], self.projections, self.generator, patches.device)
-            else:
-                d = basis @ random_directions(basis.shape[1], self.projections, self.generator, patches.device)
-            self.band_directions.append(d)
-            self.band_sorted.append(sorted_rows((patches @ d).T))
+        patches = sample_patches(self.band, self.reference_patches, self.size, self.generator)
+        self.band_directions = random_directions(patches.shape[1], self.projections, self.generator, patches.device)
+        self.band_sorted = sorted_rows((patches @ self.band_directions).T)
 
     def color_loss(self, x: torch.Tensor, count: int = 16384) -> torch.Tensor:
         """Sliced Wasserstein distance between ``x``'s pixel colours and the reference's (3-D, 1x1 patches).
@@ -287,21 +252,11 @@ class StyleQuantiles:
         reference has: where the reference is smooth, any grain or noise in ``x`` costs a lot (as in
         ProGAN's multi-scale SWD, whose finest level is such a band). Raw-patch directions drawn in the
         reference's principal subspace never see that grain: it lies in the components they leave out.
-        Directions are drawn in the whole patch space and redrawn with the others. With ``band_scales`` 2
-        the band of ``x`` halved (area-averaged) is compared with the reference's the same way, each
-        octave scaled by its own reference band, and the two distances are summed.
+        Directions are drawn in the whole patch space and redrawn with the others.
         """
-        total = x.new_zeros(())
-        for octave, (scale, directions, reference) in enumerate(
-            zip(self.band_scales, self.band_directions, self.band_sorted, strict=True)
-        ):
-            if octave:
-                if min(x.shape[-2:]) < 16:
-                    break
-                x = F.avg_pool2d(x, 2)
-            patches = grid_patches(detail_band(self._band_input(x, octave)) / scale, count, self.size, self.generator)
-            total = total + sorted_distance(patches @ directions, reference)
-        return total
+        band = detail_band(x) / self.band_scale
+        patches = grid_patches(band, count, self.size, self.generator)
+        return sorted_distance(patches @ self.band_directions, self.band_sorted)
 
     def loss(self, x: torch.Tensor, count: int) -> torch.Tensor:
         """Sum over octaves of the sliced Wasserstein distance between ``x``'s patches and the reference's."""

@@ -154,3 +154,24 @@ def test_the_normalised_content_weight_keeps_dark_structure_under_a_bright_refer
     fixed = _stripe_correlation(replace(raw, content_fraction=0.0))
     normalised = _stripe_correlation(replace(raw, content_fraction=1.0))
     assert normalised > fixed + 0.1, (fixed, normalised)
+
+
+def test_the_band_term_runs_on_the_finest_band_levels_only(photo, painting, monkeypatch):
+    from imggan_style.swd import StyleQuantiles
+
+    seen: list[tuple[int, int]] = []
+    band_loss = StyleQuantiles.band_loss
+
+    def watched(self, x, count):
+        seen.append(tuple(x.shape[-2:]))
+        return band_loss(self, x, count)
+
+    monkeypatch.setattr(StyleQuantiles, "band_loss", watched)
+    content = cv2.resize(photo, (128, 96), interpolation=cv2.INTER_CUBIC)
+    preset = replace(STAGED, steps=(3, 3, 3), band_levels=2)
+    stylize_array(content, painting, size=128, quality=preset, seed=0)
+    shapes = level_shapes(96, 128, 128, 3)
+    assert len(shapes) == 3 and set(seen) == set(shapes[-2:])
+    seen.clear()
+    stylize_array(content, painting, size=128, quality=replace(preset, band_levels=0), seed=0)
+    assert set(seen) == set(shapes)  # 0: every level
