@@ -5,8 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["__init__", "api", "color", "histmatch", "inference", "losses", "models", "optimize", "recipes", "swd",
-           "translate", "upsample", "zoo"]  # fmt: skip
+MODULES = ["__init__", "api", "color", "histmatch", "inference", "keep", "losses", "models", "optimize", "presets",
+           "recipes", "swd", "translate", "upsample", "zoo"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", MODULES)
