@@ -15,10 +15,10 @@ GPDM-like multi-scale patch distribution matching, starting from the content ima
    ``patch SWD + colour SWD + band SWD + content_weight * |blur(b(x)) - blur(b(h))|^2``:
    the patch term over two octaves in the reference patches' principal subspace, the colour term on
    single pixels, the band term on the finest Laplacian band scaled by the reference's (grain where the
-   reference is smooth costs a lot; on the two finest levels only, ``preset.band_levels``: on coarser ones
-   it grows grain into the result's coarse structure), and ``b`` the brightness (mean of R, G, B) blurred
-   with sigma 2 px, ``h`` the colour stage's image: the content term keeps shapes and their light and dark, in the
-   reference's tones. ``strength`` in [0, 1] sets the balance:
+   reference is smooth costs a lot) on the finest ``preset.band_levels`` levels only (two in the shipped
+   presets: on coarser ones it grows grain into the result's coarse structure), and ``b`` the brightness
+   (mean of R, G, B) blurred with sigma 2 px, ``h`` the colour stage's image: the content term keeps shapes
+   and their light and dark, in the reference's tones. ``strength`` in [0, 1] sets the balance:
    ``content_weight = base * ((1 - strength) / strength)^2``; 0 returns the content, 1 drops the term.
    On every level but the coarsest that weight is scaled per level (``preset.content_fraction``): at the
    level's first step the content term's gradient, at a probe halfway between ``h`` and its flat mean,
@@ -76,6 +76,7 @@ __all__ = [
     "content_weight",
     "final_statistics",
     "level_shapes",
+    "reproducible",
     "structure",
     "stylize_array",
 ]
@@ -286,8 +287,9 @@ def _optimise(
     style_work = _style_at(style, fh * fw, style_scale)
     colored = transfer_color(_resize(content, fh, fw), style_work, preserve_colors)
     x: torch.Tensor | None = None
+    band_from = len(shapes) - preset.band_levels if preset.band_levels else 0  # the first level with the band term
     for index, ((h, w), n_steps) in enumerate(zip(shapes, steps, strict=True)):
-        band_weight = preset.band_weight if not preset.band_levels or index >= len(shapes) - preset.band_levels else 0.0
+        band_weight = preset.band_weight if index >= band_from else 0.0
         content_level = _resize(colored, h, w)
         style_level = _style_at(style, h * w, style_scale)
         c = _tensor(content_level, device)
