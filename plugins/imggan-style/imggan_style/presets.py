@@ -1,10 +1,13 @@
-"""How much work the default path of ``imggan stylize`` does: the ``fast`` and ``best`` presets, and the
-content weight a strength gives (:mod:`imggan_style.optimize` runs them).
+"""The optimiser's presets (``--quality fast|best``), its default strength and size, and the content weight.
+
+:mod:`imggan_style.optimize` runs a :class:`Preset`; ``best`` is ``fast`` with twice the steps per level
+and 96 projections instead of 64. :func:`content_weight` turns ``--strength`` into the content term's
+weight (``CONTENT_BASE`` times ``((1 - s) / s)^2``).
 
 Example:
     >>> from imggan_style.presets import PRESETS, content_weight
-    >>> PRESETS["best"].steps, content_weight(0.5)
-    ((160, 120, 80, 40), 1.0)
+    >>> PRESETS["best"].steps, PRESETS["best"].band_levels, content_weight(0.5)
+    ((160, 120, 80, 40), 2, 1.0)
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ class Preset:
         redraw: steps between new random directions (and the reference's projections on them).
         color_weight: weight of the 3-D colour distribution term.
         subspace: principal components of the reference's patches the directions are drawn in (0 = all).
-        band_weight: weight of the fine-detail band term (:meth:`StyleQuantiles.band_loss`).
+        band_weight: weight of the fine-detail band term (:meth:`StyleQuantiles.band_loss`) on the levels
+            ``band_levels`` names.
         detail: how much of the colour-matched content's own detail each finer level starts with, times
             ``1 - strength``.
         final_color: blend of the result with its own histogram matched to the reference (0 = none, 1 =
@@ -45,17 +49,19 @@ class Preset:
             at strength ``s`` is ``content_floor * (1 - s)`` (:mod:`imggan_style.keep`; 0 = none).
         noise: standard deviation of the Gaussian noise (seeded) added to the coarsest level's start. On a
             smooth region (a sky, a gradient) the style terms have no texture of the content to grow but the
-            region's own faint contours, and grow them into rings along its isophotes; noise gives them an
-            isotropic seed instead (0 = none).
+            region's own faint contours, and grow them into rings along its isophotes (the band term most,
+            where ``band_levels`` lets it reach the coarsest level); noise gives them an isotropic seed
+            instead (0 = none).
         content_fraction: on every level but the coarsest, the content weight is set at the level's first
             step so that the content term's gradient at a probe halfway between the target and its flat
             mean has ``content_fraction * content_weight(strength)`` times the norm of the style terms'
             gradient (0 = the fixed :func:`content_weight` everywhere).
-        band_levels: the band term is on the finest ``band_levels`` levels only (0 = every level). On a
-            coarse level the reference brought down to its size has fine texture everywhere, and matching it
-            there grows texture at that scale into the result's coarse structure (confetti grain on smooth
-            gradients, its low-pass level farther from the reference's); from the working resolution's half
-            up the term only shapes fine texture.
+        band_levels: the band term is on the finest ``band_levels`` levels only (0 = every level; more
+            than there are levels = every level too). On a coarse level the reference brought down to its
+            size has fine texture everywhere, and matching it there grows texture at that scale into the
+            result's coarse structure (confetti grain on smooth gradients, its low-pass level farther from
+            the reference's). The shipped presets use 2: the working resolution and its half, where the
+            term only shapes fine texture.
     """
 
     steps: tuple[int, ...]
