@@ -30,14 +30,14 @@ class Preset:
         redraw: steps between new random directions (and the reference's projections on them).
         color_weight: weight of the 3-D colour distribution term.
         subspace: principal components of the reference's patches the directions are drawn in (0 = all).
-        band_weight: weight of the fine-detail band term (:meth:`StyleQuantiles.band_loss`) on the levels
-            ``band_levels`` names.
+        band_weight: weight of the fine-detail band term (:meth:`imggan_style.swd.StyleQuantiles.band_loss`)
+            on the levels ``band_levels`` names.
         detail: how much of the colour-matched content's own detail each finer level starts with, times
             ``1 - strength``.
         final_color: blend of the result with its own histogram matched to the reference (0 = none, 1 =
             the reference's per-channel histogram exactly; only lightness with ``preserve_colors``).
         final_bands: Laplacian bands of the result given the reference's band histograms before the final
-            colour match (:func:`final_statistics`; 0 = none).
+            colour match (:func:`imggan_style.optimize.final_statistics`; 0 = none).
         final_iterations: rounds of the final band and colour matching (Heeger and Bergen iterate: each
             match moves the other statistic a little).
         decay: the learning rate falls to 0 over each level (cosine). Adam moves every pixel by about
