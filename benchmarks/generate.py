@@ -102,6 +102,19 @@ def conditional_methods(clf, train, test, generated: np.ndarray, labels: np.ndar
     ]
 
 
+AUDIT_KEYS = (
+    "samples", "train_images", "mirror", "pixels", "features", "copies", "closer_than_closest_pair", "flagged",
+)  # fmt: skip
+
+
+def audit_figures(model, train: str, held_out: np.ndarray, out: Path) -> dict:
+    """The memorisation audit of 2,000 samples (seed 0) against the ``train`` data spec, ``held_out`` real
+    images giving the verdict its reference; the report's figures a benchmark keeps (:data:`AUDIT_KEYS`),
+    its pairs sheet and JSON written to ``out``."""
+    report = audit(model, train, count=2000, seed=0, out=out, held_out=held_out)
+    return {k: report[k] for k in AUDIT_KEYS}
+
+
 def write_json(out: dict, path: Path | None) -> None:
     """Print ``out`` as JSON and, with ``path``, write it there atomically."""
     from imggan.weights import atomic_write_bytes
@@ -149,11 +162,7 @@ def digits_rows(model_name: str, results: Path) -> dict:
     render.write_png(
         results / "generate_digits_baseline.png", render.grid(render.zoom(baseline[:: per // 10], 4), columns=10)
     )
-    report = audit(
-        model, "sklearn:digits:train", count=2000, seed=0, out=results / "generate_digits_audit", held_out=test.images
-    )
-    keys = ("samples", "train_images", "mirror", "pixels", "features", "copies", "closer_than_closest_pair", "flagged")
-    rows["audit"] = {k: report[k] for k in keys}
+    rows["audit"] = audit_figures(model, "sklearn:digits:train", test.images, results / "generate_digits_audit")
     return rows
 
 
@@ -241,11 +250,7 @@ def faces_rows(
     rows["explore_explained_variance"] = [round(float(v), 4) for v in found.explained]
     flat = found.images.reshape(-1, *found.images.shape[2:])
     render.write_png(results / "generate_faces_explore.png", render.grid(render.zoom(flat, 3), 7))
-    report = audit(
-        model, f"{source}:{train_split}", count=2000, seed=0, out=results / "generate_faces_audit", held_out=test.images
-    )
-    keys = ("samples", "train_images", "mirror", "pixels", "features", "copies", "closer_than_closest_pair", "flagged")
-    rows["audit"] = {k: report[k] for k in keys}
+    rows["audit"] = audit_figures(model, f"{source}:{train_split}", test.images, results / "generate_faces_audit")
     return rows
 
 

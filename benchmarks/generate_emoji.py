@@ -28,12 +28,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from generate import conditional_methods, gaussian_pca, machine, update_card, write_json
+from generate import audit_figures, conditional_methods, gaussian_pca, machine, update_card, write_json
 
 from imggan.metrics.generation import train_classifier
 from imggan_generate import render
 from imggan_generate.api import generate, load_generator
-from imggan_generate.audit import audit
 from imggan_generate.data import load_image_set
 
 DATA = "emoji:google"
@@ -69,11 +68,7 @@ def rows(model_name: str, results: Path) -> dict:
     render.write_png(results / "generate_emoji_baseline.png", render.grid(render.zoom(picks, 3), columns=10))
     real = np.concatenate([test.images[test.labels == k][:10] for k in range(classes)])
     render.write_png(results / "generate_emoji_test_real.png", render.grid(render.zoom(real, 3), columns=10))
-    report = audit(
-        model, f"{DATA}:train", count=2000, seed=0, out=results / "generate_emoji_audit", held_out=test.images
-    )
-    keys = ("samples", "train_images", "mirror", "pixels", "features", "copies", "closer_than_closest_pair", "flagged")
-    out["audit"] = {k: report[k] for k in keys}
+    out["audit"] = audit_figures(model, f"{DATA}:train", test.images, results / "generate_emoji_audit")
     return out
 
 
