@@ -60,8 +60,7 @@ def nearest(queries: np.ndarray, reference: np.ndarray, self_match: bool = False
     index = np.empty(len(q), np.int64)
     for start in range(0, len(q), 512):
         part = q[start : start + 512]
-        d2 = (part**2).sum(axis=1)[:, None] + r2[None, :] - 2.0 * part @ r.T
-        d2 = np.maximum(d2, 0.0)
+        d2 = stats.squared_distances(part, r, r2)
         if self_match:
             d2[d2 < 1e-12] = np.inf
             rows = np.arange(len(part))

@@ -59,10 +59,18 @@ def expected_rate(n: int) -> float:
     return 2.0 / (n + 1) if n >= 2 else float("nan")
 
 
+def squared_distances(a: np.ndarray, b: np.ndarray, b2: np.ndarray | None = None) -> np.ndarray:
+    """Squared Euclidean distances (float64, clipped at 0) between the rows of ``a`` and those of ``b``.
+
+    ``b2``, the squared row norms of ``b``, may be given when ``b`` is compared with many blocks of rows.
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    b2 = (b**2).sum(1) if b2 is None else b2
+    return np.maximum((a**2).sum(1)[:, None] + b2[None, :] - 2.0 * a @ b.T, 0.0)
+
+
 def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a, b = a.astype(np.float64), b.astype(np.float64)
-    d2 = (a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2.0 * a @ b.T
-    return np.sqrt(np.maximum(d2, 0.0))
+    return np.sqrt(squared_distances(a, b))
 
 
 def leave_one_out(train: np.ndarray, mirrored: np.ndarray | None = None) -> dict[str, Any]:
