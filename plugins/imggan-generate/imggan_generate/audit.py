@@ -211,8 +211,8 @@ def audit_samples(
         raise ImgganError("no held-out images: give real images that are not training images, or none")
     if held_out is not None and held_out.shape[1:] != train.shape[1:]:
         raise ImgganError(f"held-out images {held_out.shape[1:]} and training images {train.shape[1:]} differ")
+    known = {image.tobytes() for image in np.ascontiguousarray(train)}  # the distinct training images
     if held_out is not None:
-        known = {image.tobytes() for image in np.ascontiguousarray(train)}
         shared = sum(image.tobytes() in known for image in np.ascontiguousarray(held_out))
         if shared:
             raise ImgganError(
@@ -220,7 +220,7 @@ def audit_samples(
                 "give real images that were not trained on (e.g. the test split)"
             )
     flipped = np.ascontiguousarray(train[:, :, ::-1]) if mirror else None
-    distinct = len(np.unique(train.reshape(len(train), -1), axis=0))
+    distinct = len(known)
 
     def report_in(vectors: Any) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
         """The audit in the space of ``vectors`` (images -> N x d rows): samples, references, held-out."""
