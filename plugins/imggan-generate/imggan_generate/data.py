@@ -123,12 +123,20 @@ def _faces_val_split(train: np.ndarray, split: str, count: int = 10) -> np.ndarr
     return val if split == "val" else np.setdiff1d(train, val)
 
 
+@functools.lru_cache(maxsize=2)
+def _emoji_index(folder: Path, min_count: int) -> tuple[list, list[str]]:
+    """:func:`imggan.data.emoji.emoji_index` of ``folder``, read (every image hashed) once for all splits."""
+    from imggan.data import emoji
+
+    return emoji.emoji_index(folder, min_count)
+
+
 @functools.lru_cache(maxsize=8)
 def _emoji(split: str, resolution: int) -> ImageSet:
     """The emoji split at ``resolution`` (read once per split and size)."""
     from imggan.data import emoji
 
-    entries, classes = emoji.emoji_index(emoji.default_folder())
+    entries, classes = _emoji_index(emoji.default_folder(), emoji.MIN_COUNT)
     picked = emoji.split_entries(entries, classes, split)
     images = np.stack([emoji.read_emoji(e.path, resolution) for e in picked])
     labels = np.asarray([classes.index(e.category) for e in picked], np.int64)
