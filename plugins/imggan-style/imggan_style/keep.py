@@ -74,10 +74,10 @@ def keep_content(result: np.ndarray, content: np.ndarray, floor: float, steps: i
     """
     if floor <= 0 or min(result.shape[:2]) < WINDOW:
         return result
-    target = _blur(_gray(content))
-    if ssim(_blur(_gray(result)), target) >= floor:
+    target, blurred = _blur(_gray(content)), _blur(_gray(result))
+    if ssim(blurred, target) >= floor:
         return result
-    shift = ((target - _blur(_gray(result))) / 255)[..., None]
+    shift = ((target - blurred) / 255)[..., None]
 
     def blended(t: float) -> np.ndarray:
         return np.clip(result + t * shift, 0, 1).astype(np.float32)
