@@ -275,8 +275,7 @@ def _optimise(
     height, width = content.shape[:2]
     shapes = level_shapes(height, width, size, len(preset.steps))
     steps = list(preset.steps[-len(shapes) :])
-    weight = content_weight(strength) if strength < 1 else 0.0
-    base_weight = weight
+    base_weight = content_weight(strength) if strength < 1 else 0.0
     total, done = sum(steps), 0
 
     # The colour stage: the content with the reference's colours, at the working resolution. Every level
@@ -327,7 +326,7 @@ def _optimise(
                 loss = loss + band_weight * reference.band_loss(x, preset.patches)
             if weight > 0:
                 if step == 0 and preset.content_fraction > 0 and (h, w) != shapes[0]:
-                    fraction = preset.content_fraction * content_weight(strength)
+                    fraction = preset.content_fraction * base_weight
                     weight = _normalised_weight(x, loss, c, target, fraction, base_weight)
                 term = (structure(x, standardise=False) - target).square().mean()
                 loss = loss + weight * term
