@@ -26,6 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from generate import write_json
+from generate_audit_features import blurred
 
 from imggan_generate.api import generate, load_generator
 from imggan_generate.audit import audit_samples
@@ -42,11 +43,6 @@ def sharpness(images: np.ndarray) -> np.ndarray:
     return np.array([float((cv2.Laplacian(g, cv2.CV_32F) ** 2).mean()) for g in grey])
 
 
-def blur(images: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian-blurred uint8 copies."""
-    return np.stack([cv2.GaussianBlur(im, (0, 0), sigma)[..., None] for im in images])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="faces")
@@ -59,7 +55,7 @@ def main() -> None:
     faces = load_image_set("skimage:lfw-faces:trainval", 32).images
     samples = generate(load_generator(args.model), 500, seed=0)
     target = float(np.median(sharpness(samples)))
-    by_sigma = {s: float(np.median(sharpness(blur(faces, s)))) for s in SIGMAS}
+    by_sigma = {s: float(np.median(sharpness(blurred(faces, s)))) for s in SIGMAS}
     matched = min(SIGMAS, key=lambda s: abs(np.log(by_sigma[s] / target)))
     out: dict = {
         "sharpness_median": {"samples": target, "real faces": float(np.median(sharpness(faces)))},
@@ -77,7 +73,7 @@ def main() -> None:
         images += len(held)
         expected += len(held) * expected_rate(len(refs))
         for name, sigma in kinds.items():
-            probe = faces[held] if sigma is None else blur(faces[held], sigma)
+            probe = faces[held] if sigma is None else blurred(faces[held], sigma)
             r = audit_samples(probe, refs, features=True, mirror=True, encoder=encode)
             for space in ("pixels", "features"):
                 counts[name][space] += int(round(r[space]["fraction_closer_than_closest_pair"] * len(held)))

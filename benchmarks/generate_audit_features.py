@@ -34,10 +34,10 @@ import cv2
 import numpy as np
 from generate import write_json
 
-from imggan_generate.audit import audit_samples, train_autoencoder
+from imggan_generate.audit import audit_samples
 from imggan_generate.audit_stats import expected_rate
 from imggan_generate.data import load_image_set
-from imggan_generate.features import Alterations, alter, train_contrastive
+from imggan_generate.features import Alterations, alter, train_autoencoder, train_contrastive
 
 LIGHT = Alterations(shift=1, flip=0.5, brightness=0.05, contrast=0.1, noise=0.02, blur=0.0)
 
