@@ -79,6 +79,13 @@ def alter(x: Any, rng: Any, how: Alterations = Alterations()) -> Any:
     return (x + sigma * torch.randn(x.shape, generator=rng)).clamp(-1, 1)
 
 
+def _tensor(images: np.ndarray) -> Any:
+    """uint8 N x H x W x C images as a float N x C x H x W tensor on [-1, 1] (how the networks here see them)."""
+    import torch
+
+    return torch.from_numpy(images.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0)
+
+
 def _network(channels: int, side: int, dim: int) -> Any:
     from torch import nn
 
@@ -105,7 +112,7 @@ def _encoder(net: Any, post: Any = None) -> Any:
     net.eval()
 
     def encode(batch_images: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(batch_images.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0)
+        x = _tensor(batch_images)
         with torch.no_grad():
             parts = [net(x[i : i + 512]) for i in range(0, len(x), 512)]
             return torch.cat([p if post is None else post(p) for p in parts]).numpy()
@@ -135,7 +142,7 @@ def train_contrastive(
     if images.shape[1] % 8 or images.shape[2] % 8:
         raise ImgganError(f"contrastive audit features need a side that is a multiple of 8, not {images.shape[1]}")
     torch.manual_seed(seed)
-    x_all = torch.from_numpy(images.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0)
+    x_all = _tensor(images)
     net = _network(images.shape[3], images.shape[1], dim)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
     rng = torch.Generator().manual_seed(seed)
@@ -162,7 +169,7 @@ def train_autoencoder(images: np.ndarray, steps: int = 600, code: int = 64, seed
     import torch
     from torch import nn
 
-    x_all = torch.from_numpy(images.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0)
+    x_all = _tensor(images)
     c, h, w = x_all.shape[1:]
     torch.manual_seed(seed)
     encoder = nn.Sequential(
