@@ -238,7 +238,7 @@ def emoji_index(folder: Path, min_count: int | None = None) -> tuple[list[EmojiE
         path = folder / "png" / str(image)
         if category not in CATEGORIES or not image or not record.get(f"has_img_{VENDOR}", True) or not path.is_file():
             continue
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256_of(path)
         if digest in seen:
             continue
         seen.add(digest)
