@@ -246,6 +246,6 @@ def load_image_set(data: str | Path, resolution: int, channels: int | None = Non
             if channels == 3 and found.channels == 1:
                 found.images = np.repeat(found.images, 3, axis=3)
             return found
-    if ":" in text and not Path(text).exists() and text.split(":", 1)[0] in ("sklearn", "skimage", "emoji"):
+    if ":" in text and not Path(text).exists() and text.split(":", 1)[0] in {p.split(":")[0] for p in PACKAGED}:
         raise ImgganError(f"{option} {text}: unknown packaged source; known: {', '.join(PACKAGED)}")
     return load_folder(Path(text).expanduser(), resolution, channels, option)
