@@ -135,7 +135,7 @@ def score_run(
         earlier = (reuse or {}).get((run_name(run), step))
         val = load_image_set(f"{base}:val", res, model.card["arch"]["channels"])
         if earlier:
-            row = {k: v for k, v in earlier.items() if k == "val_swd" or k.startswith("val_")}
+            row = {k: v for k, v in earlier.items() if k.startswith("val_")}  # val_swd and the val rates
             row = {"run": run_name(run), "step": step, **row, "reused": "val_swd, val_*"}
         else:
             labels = torch.arange(1000) % model.num_classes if model.num_classes else None
